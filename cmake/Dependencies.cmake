@@ -1,0 +1,8 @@
+# Every dependency comes from a Debian package (tools/setup.sh installs them by name).
+find_package(Boost 1.74 REQUIRED)
+find_package(TBB REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(PkgConfig REQUIRED)
+if(DAGPROP_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,20 @@
+# Warnings, sanitizers and floating-point flags shared by every target.
+
+# No fused multiply-add contraction: results must be the same bits whatever the compiler flags.
+add_compile_options(-ffp-contract=off)
+
+if(DAGPROP_SANITIZE)
+  string(REPLACE ";" "," _dagprop_sanitizers "${DAGPROP_SANITIZE}")
+  add_compile_options(-fsanitize=${_dagprop_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_dagprop_sanitizers})
+endif()
+
+function(dagprop_set_warnings target)
+  # -Wno-restrict: GCC 12 reports false positives on std::string concatenation at -O3 (GCC bug 105329);
+  # -Wno-missing-field-initializers: op tables use designated initializers over defaulted members.
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-restrict
+                         -Wno-missing-field-initializers)
+  if(DAGPROP_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

@@ -1,0 +1,15 @@
+// The one exception type dagprop throws: its message names the node, the values involved and the
+// fix.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace dagprop {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+}  // namespace dagprop

@@ -1,0 +1,185 @@
+// Graph: the node arena. Builds nodes (leaves and ops), holds parameter values and gradients,
+// and runs plans for requested outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <dagprop/expr.hpp>
+#include <dagprop/node.hpp>
+#include <dagprop/tensor.hpp>
+
+namespace dagprop {
+
+class Plan;
+class Executor;
+struct OpDef;
+
+// A value for an input node, for one run.
+struct Feed {
+  Expr input;
+  TensorView value;
+};
+
+struct BackwardOptions {
+  bool accumulate = false;  // add to the stored gradients instead of replacing them
+};
+
+class Graph {
+ public:
+  Graph();
+  ~Graph();
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // ---- building
+  Expr input(std::string_view name, Shape shape, DType dtype = DType::f64);
+  Expr parameter(std::string_view name, double value, DType dtype = DType::f64);
+  Expr parameter(std::string_view name, const TensorView& initial_value);
+  Expr constant(double value, DType dtype = DType::f64);
+  Expr constant(const TensorView& value, std::string_view name = {});
+  // Marks an input so that backward() fills its gradient too.
+  void set_requires_grad(Expr input, bool requires_grad = true);
+
+  // Adds an op node. Shape and dtype rules are checked here, so a bad graph fails where it is
+  // built.
+  Expr apply(OpId op, std::span<const Expr> inputs, const OpAttrs& attrs = {},
+             std::string_view name = {});
+  Expr apply(std::string_view op_name, std::span<const Expr> inputs, const OpAttrs& attrs = {},
+             std::string_view name = {});
+  // Gives a node a name (within the current scope); returns the same node.
+  Expr set_name(Expr node, std::string_view name);
+
+  // Name scopes: nodes built while a Scope lives get "outer/inner/" in front of their names.
+  class Scope {
+   public:
+    explicit Scope(Graph& graph, std::string_view name);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Graph& graph_;
+    std::uint32_t previous_;
+  };
+  [[nodiscard]] Scope scope(std::string_view name) { return Scope(*this, name); }
+
+  // ---- inspection
+  std::size_t size() const { return nodes_.size(); }
+  const Node& node(NodeId id) const { return nodes_[id]; }
+  std::span<const NodeId> inputs_of(NodeId id) const {
+    const Node& n = nodes_[id];
+    return {inputs_.data() + n.first_input, n.num_inputs};
+  }
+  const Shape& shape_of(NodeId id) const { return shapes_[nodes_[id].shape_id]; }
+  const OpAttrs& attrs_of(NodeId id) const { return attrs_[nodes_[id].attrs_id]; }
+  const OpDef& op_of(NodeId id) const;
+  std::string_view op_name_of(NodeId id) const;
+  std::string_view local_name_of(NodeId id) const { return strings_[nodes_[id].name_id]; }
+  std::string_view scope_of(NodeId id) const { return strings_[nodes_[id].scope_id]; }
+  std::string full_name_of(NodeId id) const;  // "layer1/W"; "" when unnamed
+  // "'layer1/W' (op parameter, shape [784, 256])" or "#17 (op add, shape [])": used by every error.
+  std::string describe(NodeId id) const;
+  Expr expr(NodeId id) { return {this, id}; }
+  Expr find(std::string_view full_name);  // throws if no node has that name
+  std::vector<Expr> parameters();
+  bool is_leaf(NodeId id) const;
+  bool is_parameter(NodeId id) const;
+  bool is_input(NodeId id) const;
+  bool is_constant(NodeId id) const;
+
+  // ---- values
+  // A leaf's value (parameters and constants; writable in place, e.g. by an optimizer), or the
+  // value the most recent run that computed the node left behind.
+  TensorView value(Expr node) const;
+  void set_value(Expr leaf, const TensorView& value);
+  bool has_value(NodeId id) const;
+  // The gradient stored by the last backward(); throws if there is none.
+  TensorView grad(Expr node) const;
+  bool has_grad(NodeId id) const;
+  void zero_grad();
+
+  // ---- running
+  // Computes the outputs (only the nodes they need) with the given feeds. The plan is compiled on
+  // the first call for this set of outputs and reused afterwards.
+  std::vector<Tensor> run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds = {});
+  Tensor run(Expr output, const std::vector<Feed>& feeds = {});
+  Plan& plan_for(const std::vector<Expr>& outputs);
+  // Runs a compiled plan without copying the outputs out; read them with value().
+  void run_plan(Plan& plan, const std::vector<Feed>& feeds = {});
+
+  // ---- autodiff
+  // Computes loss and the gradient of loss with respect to every parameter and every input that
+  // requires a gradient, and stores them (readable with grad()). The gradient graph is built once
+  // per loss node; later calls only run it. A non-scalar loss needs a seed of its shape.
+  void backward(Expr loss, const std::vector<Feed>& feeds = {}, BackwardOptions options = {});
+  void backward(Expr loss, const TensorView& seed, const std::vector<Feed>& feeds = {},
+                BackwardOptions options = {});
+
+  // ---- execution settings
+  // 0: serial. n >= 1: the TBB executor with n threads. Defaults to DAGPROP_NUM_THREADS, else
+  // serial.
+  void set_num_threads(int num_threads);
+  int num_threads() const { return num_threads_; }
+  Executor& executor();
+  // Anomaly mode: every run stops at the first node whose output holds a NaN or an Inf.
+  void set_anomaly_mode(bool enabled) { anomaly_mode_ = enabled; }
+  bool anomaly_mode() const { return anomaly_mode_; }
+  // The node that anomaly mode stopped at in the last failing run (kNoNode if none).
+  NodeId anomaly_node() const { return anomaly_node_; }
+  void set_anomaly_node(NodeId id) { anomaly_node_ = id; }
+
+  // The graph a handle belongs to must be this one.
+  void check_owns(Expr e, std::string_view what) const;
+
+ private:
+  friend class Scope;
+  std::uint32_t intern_string(std::string_view s);
+  std::uint32_t intern_shape(const Shape& shape);
+  std::uint32_t intern_attrs(const OpAttrs& attrs);
+  NodeId add_node(OpId op, DType dtype, const Shape& shape, std::span<const NodeId> inputs,
+                  const OpAttrs& attrs, std::string_view name, NodeFlags flags = NodeFlags::none);
+  Expr add_leaf(OpId op, std::string_view name, const TensorView& value);
+  std::byte* allocate_leaf_bytes(std::size_t nbytes);
+  void backward_impl(Expr loss, const TensorView* seed, const std::vector<Feed>& feeds,
+                     BackwardOptions options);
+
+  std::vector<Node> nodes_;
+  std::vector<NodeId> inputs_;
+  std::deque<Shape> shapes_;  // deque: kernels hold pointers to shapes while the graph grows
+  std::unordered_map<std::string, std::uint32_t> shape_index_;
+  std::deque<std::string> strings_;
+  std::unordered_map<std::string, std::uint32_t> string_index_;
+  std::deque<OpAttrs> attrs_;
+  std::uint32_t current_scope_ = 0;
+
+  // Leaf values and stored gradients live in fixed blocks that never move, so views stay valid.
+  struct FreeBytes {
+    void operator()(std::byte* p) const noexcept { std::free(p); }
+  };
+  std::vector<std::unique_ptr<std::byte, FreeBytes>> leaf_blocks_;
+  std::size_t block_used_ = 0;
+  std::size_t block_size_ = 0;
+  std::vector<std::byte*> leaf_values_;  // per leaf slot; null for inputs (fed per run)
+  std::vector<std::byte*> leaf_grads_;   // per leaf slot; null until backward() stores one
+
+  std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans_;
+  Plan* last_plan_ = nullptr;
+  struct BackwardGraph;
+  std::unordered_map<NodeId, std::unique_ptr<BackwardGraph>> backward_graphs_;
+
+  int num_threads_ = 0;
+  std::unique_ptr<Executor> executor_;
+  bool anomaly_mode_ = false;
+  NodeId anomaly_node_ = kNoNode;
+};
+
+}  // namespace dagprop

@@ -1,0 +1,88 @@
+// Plan: compiled once per set of requested outputs. Arrays only: the topological order of the
+// nodes the outputs need, one step per op node with its kernel arguments resolved to addresses in
+// a workspace that lives as long as the plan, so a run allocates nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <dagprop/node.hpp>
+#include <dagprop/tensor.hpp>
+
+namespace dagprop {
+
+class Graph;
+struct KernelArg;
+
+struct PlanStep {
+  NodeId node = kNoNode;
+  OpId op = 0;
+  DType dtype = DType::f64;
+  std::uint32_t first_arg = 0;  // into Plan::args(): the inputs, then the output
+  std::uint32_t num_inputs = 0;
+  const OpAttrs* attrs = nullptr;
+  void (*forward)(const struct KernelCall&) = nullptr;
+};
+
+struct FeedSlot {
+  NodeId node = kNoNode;
+  std::byte* data = nullptr;
+};
+
+class Plan {
+ public:
+  Plan(const Graph& graph, std::vector<NodeId> outputs);
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  const Graph& graph() const { return *graph_; }
+  const std::vector<NodeId>& outputs() const { return outputs_; }
+  // Every node the outputs need, leaves included, inputs before the nodes that use them.
+  const std::vector<NodeId>& order() const { return order_; }
+  const std::vector<PlanStep>& steps() const { return steps_; }
+  const std::vector<KernelArg>& args() const { return args_; }
+  const std::vector<FeedSlot>& feeds() const { return feeds_; }
+  std::size_t workspace_bytes() const { return workspace_bytes_; }
+
+  bool computes(NodeId id) const;
+  // The node's value in this plan's workspace (or the leaf's own storage).
+  TensorView value(NodeId id) const;
+
+ private:
+  const Graph* graph_;
+  std::vector<NodeId> outputs_;
+  std::vector<NodeId> order_;
+  std::vector<PlanStep> steps_;
+  std::vector<KernelArg> args_;
+  std::vector<FeedSlot> feeds_;
+  std::vector<std::pair<NodeId, std::byte*>> locations_;  // sorted by node, for value()
+  std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
+  std::size_t workspace_bytes_ = 0;
+};
+
+// The nodes that `outputs` depend on, in an order where every node follows its inputs. Computed by
+// Boost.Graph's depth-first search (an explicit stack, no recursion).
+std::vector<NodeId> topological_order(const Graph& graph, const std::vector<NodeId>& outputs);
+
+// Runs the steps of a plan. The serial executor is a single loop; the parallel one schedules
+// independent parts of the same plan with TBB and produces the same bits.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual void run(Plan& plan, Graph& graph) = 0;
+};
+
+class SerialExecutor final : public Executor {
+ public:
+  void run(Plan& plan, Graph& graph) override;
+};
+
+// Runs one step, adding the node's description to any error its kernel throws, and checks for NaN
+// and Inf in anomaly mode. Shared by every executor so that all report failures the same way.
+void run_step(const Plan& plan, const PlanStep& step, Graph& graph);
+
+}  // namespace dagprop

@@ -1,0 +1,224 @@
+// grad(): one reverse sweep over the topological order, each op's gradient rule emitting nodes;
+// backward(): grad() built once per loss, then run and stored per call.
+#include <dagprop/autodiff.hpp>
+
+#include <cstring>
+
+#include <dagprop/error.hpp>
+#include <dagprop/graph.hpp>
+#include <dagprop/op_def.hpp>
+#include <dagprop/ops.hpp>
+#include <dagprop/plan.hpp>
+
+#include "backward_graph.hpp"
+
+namespace dagprop {
+
+// ---------------------------------------------------------------- GradContext
+
+Expr GradContext::input(int i) const {
+  return {&graph_, graph_.inputs_of(node_)[static_cast<std::size_t>(i)]};
+}
+Expr GradContext::output() const {
+  return {&graph_, node_};
+}
+const OpAttrs& GradContext::attrs() const {
+  return graph_.attrs_of(node_);
+}
+
+void GradContext::set(int i, Expr grad) {
+  const NodeId input_id = graph_.inputs_of(node_)[static_cast<std::size_t>(i)];
+  if (!(grad.shape() == graph_.shape_of(input_id)) || grad.dtype() != graph_.node(input_id).dtype) {
+    throw Error(
+        "the gradient rule of " + graph_.describe(node_) + " gave input " + std::to_string(i) +
+        " " + graph_.describe(input_id) + " a gradient " + graph_.describe(grad.id()) +
+        "; a gradient must have its input's shape and dtype (reduce broadcast axes with sum_to)");
+  }
+  input_grads_[static_cast<std::size_t>(i)] = grad;
+}
+
+// ---------------------------------------------------------------- grad
+
+Expr accumulate_gradient(Expr existing, Expr contribution, NodeId node) {
+  if (!existing.valid()) return contribution;
+  if (!(existing.shape() == contribution.shape())) {
+    throw Error("gradient contributions for " + existing.graph().describe(node) +
+                " disagree in shape: " + existing.shape().to_string() + " and " +
+                contribution.shape().to_string() +
+                "; a gradient rule returned an unreduced gradient");
+  }
+  return add(existing, contribution);
+}
+
+namespace {
+
+void mark_gradient_nodes(Graph& graph, NodeId first) {
+  for (NodeId id = first; id < graph.size(); ++id) {
+    const_cast<Node&>(graph.node(id)).flags = graph.node(id).flags | NodeFlags::gradient;
+  }
+}
+
+}  // namespace
+
+std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
+  Graph& graph = y.graph();
+  const NodeId first_new = static_cast<NodeId>(graph.size());
+  for (const Expr& w : wrt) graph.check_owns(w, "grad");
+  if (seed.valid()) {
+    graph.check_owns(seed, "grad (seed)");
+    if (!(seed.shape() == y.shape()) || seed.dtype() != y.dtype()) {
+      throw Error("grad of " + graph.describe(y.id()) + ": the seed " + graph.describe(seed.id()) +
+                  " must have the output's shape and dtype");
+    }
+  } else {
+    if (!y.shape().is_scalar()) {
+      throw Error("grad of " + graph.describe(y.id()) +
+                  ": the output is not a scalar, so the gradient needs a seed " + "of shape " +
+                  y.shape().to_string() +
+                  " (a vector-Jacobian product): pass seed=, or reduce the " +
+                  "output with sum() or mean() first");
+    }
+    seed = graph.constant(1.0, y.dtype());
+  }
+
+  const std::vector<NodeId> order = topological_order(graph, {y.id()});
+  // depends[n]: a gradient can flow from n down to one of the requested nodes.
+  std::vector<bool> depends(first_new, false);
+  for (const Expr& w : wrt) depends[w.id()] = true;
+  for (const NodeId id : order) {
+    for (const NodeId input : graph.inputs_of(id)) {
+      if (depends[input]) depends[id] = true;
+    }
+  }
+
+  std::vector<NodeId> gradient_of(first_new, kNoNode);
+  gradient_of[y.id()] = seed.id();
+  std::vector<Expr> input_grads;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const NodeId id = *it;
+    if (gradient_of[id] == kNoNode || !depends[id] || graph.is_leaf(id)) continue;
+    const OpDef& def = graph.op_of(id);
+    // A copy: gradient rules add nodes, which may move the graph's input array.
+    const auto input_span = graph.inputs_of(id);
+    const std::vector<NodeId> inputs(input_span.begin(), input_span.end());
+    input_grads.assign(inputs.size(), Expr{});
+    std::unique_ptr<bool[]> wanted(new bool[inputs.size()]);
+    bool any_wanted = false;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      wanted[i] = depends[inputs[i]];
+      if (wanted[i] && (def.nondifferentiable_inputs >> i & 1U)) {
+        throw Error("cannot differentiate through input " + std::to_string(i) + " of " +
+                    graph.describe(id) + ": op " + std::string(def.name) +
+                    " is not differentiable with respect to it, but " + graph.describe(inputs[i]) +
+                    " needs a gradient; wrap it in stop_gradient() or drop it from wrt");
+      }
+      any_wanted = any_wanted || wanted[i];
+    }
+    // Zero by the op's definition, stated in the table (step, sign, stop_gradient).
+    if (!any_wanted || def.grad_kind == GradKind::zero) continue;
+    GradContext context(graph, id, Expr(&graph, gradient_of[id]), input_grads,
+                        std::span<const bool>(wanted.get(), inputs.size()));
+    def.vjp(context);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (!wanted[i] || !input_grads[i].valid()) continue;
+      const NodeId input = inputs[i];
+      const Expr existing =
+          gradient_of[input] == kNoNode ? Expr{} : Expr(&graph, gradient_of[input]);
+      gradient_of[input] = accumulate_gradient(existing, input_grads[i], input).id();
+    }
+  }
+
+  std::vector<Expr> result;
+  result.reserve(wrt.size());
+  for (const Expr& w : wrt) {
+    if (gradient_of[w.id()] != kNoNode) {
+      result.emplace_back(&graph, gradient_of[w.id()]);
+    } else {
+      result.push_back(graph.constant(Tensor::zeros(w.shape(), w.dtype())));
+    }
+  }
+  mark_gradient_nodes(graph, first_new);
+  return result;
+}
+
+Expr grad(Expr y, Expr wrt, Expr seed) {
+  return grad(y, std::vector<Expr>{wrt}, seed)[0];
+}
+
+// ---------------------------------------------------------------- backward
+
+void Graph::backward(Expr loss, const std::vector<Feed>& feeds, BackwardOptions options) {
+  backward_impl(loss, nullptr, feeds, options);
+}
+
+void Graph::backward(Expr loss, const TensorView& seed, const std::vector<Feed>& feeds,
+                     BackwardOptions options) {
+  backward_impl(loss, &seed, feeds, options);
+}
+
+void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<Feed>& feeds,
+                          BackwardOptions options) {
+  check_owns(loss, "backward");
+  if (seed == nullptr && !loss.shape().is_scalar()) {
+    throw Error("backward(" + describe(loss.id()) +
+                "): the loss is not a scalar; pass a seed tensor of shape " +
+                loss.shape().to_string() +
+                " (a vector-Jacobian product), or reduce it with sum() or mean()");
+  }
+  if (seed != nullptr && (!(seed->shape() == loss.shape()) || seed->dtype() != loss.dtype())) {
+    throw Error("backward(" + describe(loss.id()) + "): the seed is " +
+                std::string(dtype_name(seed->dtype())) + " of shape " + seed->shape().to_string() +
+                " but must match the loss");
+  }
+  const NodeId key = loss.id();
+  auto& cached = backward_graphs_[key * 2 + (seed != nullptr ? 1 : 0)];
+  if (!cached) {
+    auto built = std::make_unique<BackwardGraph>();
+    for (const NodeId id : topological_order(*this, {loss.id()})) {
+      if (is_parameter(id) ||
+          (is_input(id) && has_flag(nodes_[id].flags, NodeFlags::requires_grad))) {
+        built->targets.emplace_back(this, id);
+      }
+    }
+    Expr seed_expr;
+    if (seed != nullptr) {
+      built->seed_input =
+          input("backward_seed#" + std::to_string(loss.id()), loss.shape(), loss.dtype());
+      seed_expr = built->seed_input;
+    }
+    built->gradients = dagprop::grad(loss, built->targets, seed_expr);
+    std::vector<Expr> outputs{loss};
+    outputs.insert(outputs.end(), built->gradients.begin(), built->gradients.end());
+    built->plan = &plan_for(outputs);
+    cached = std::move(built);
+  }
+  const BackwardGraph& bg = *cached;
+  if (seed != nullptr) {
+    std::vector<Feed> all_feeds = feeds;
+    all_feeds.push_back({bg.seed_input, *seed});
+    run_plan(*bg.plan, all_feeds);
+  } else {
+    run_plan(*bg.plan, feeds);
+  }
+  for (std::size_t i = 0; i < bg.targets.size(); ++i) {
+    const NodeId id = bg.targets[i].id();
+    std::byte*& stored = leaf_grads_[nodes_[id].leaf_slot];
+    const TensorView computed = bg.plan->value(bg.gradients[i].id());
+    if (stored == nullptr) {
+      stored = allocate_leaf_bytes(computed.nbytes());
+      std::memcpy(stored, computed.raw(), computed.nbytes());
+    } else if (!options.accumulate) {
+      std::memcpy(stored, computed.raw(), computed.nbytes());
+    } else if (computed.dtype() == DType::f32) {
+      auto* dst = reinterpret_cast<float*>(stored);
+      const float* src = computed.data<float>();
+      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+    } else {
+      auto* dst = reinterpret_cast<double*>(stored);
+      const double* src = computed.data<double>();
+      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+    }
+  }
+}
+
+}  // namespace dagprop

@@ -1,0 +1,467 @@
+// The node arena: building nodes, interning shapes and names, leaf storage, values and runs.
+#include <dagprop/graph.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include <dagprop/error.hpp>
+#include <dagprop/op_def.hpp>
+#include <dagprop/ops.hpp>
+#include <dagprop/plan.hpp>
+
+#include "backward_graph.hpp"
+
+namespace dagprop {
+namespace {
+
+constexpr std::size_t kLeafBlockBytes = std::size_t{1} << 20;
+
+std::string shape_key(const Shape& shape) {
+  return std::string(reinterpret_cast<const char*>(shape.dims().data()),
+                     shape.dims().size_bytes()) +
+         static_cast<char>(shape.rank());
+}
+
+int default_num_threads() {
+  if (const char* env = std::getenv("DAGPROP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end == env || *end != '\0' || n < 0 || n > 1024) {
+      throw Error("DAGPROP_NUM_THREADS='" + std::string(env) +
+                  "' is not a thread count: use 0 for the serial executor or 1..1024 threads");
+    }
+    return static_cast<int>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::unique_ptr<Executor> make_executor(int num_threads);  // executor.cpp
+
+// ---------------------------------------------------------------- Expr
+
+Graph& Expr::graph() const {
+  if (graph_ == nullptr) throw Error("an empty Expr was used; build it from a Graph first");
+  return *graph_;
+}
+const Shape& Expr::shape() const {
+  return graph().shape_of(id_);
+}
+DType Expr::dtype() const {
+  return graph().node(id_).dtype;
+}
+std::string Expr::name() const {
+  return graph().full_name_of(id_);
+}
+std::string_view Expr::op_name() const {
+  return graph().op_name_of(id_);
+}
+TensorView Expr::value() const {
+  return graph().value(*this);
+}
+TensorView Expr::grad() const {
+  return graph().grad(*this);
+}
+
+// ---------------------------------------------------------------- Graph
+
+Graph::Graph() : num_threads_(default_num_threads()), executor_(make_executor(num_threads_)) {
+  OpRegistry::global();  // built-in ops registered before the first node
+  strings_.emplace_back();
+  string_index_.emplace("", 0);
+  attrs_.emplace_back();
+  intern_shape(Shape{});
+}
+
+Graph::~Graph() = default;
+
+std::uint32_t Graph::intern_string(std::string_view s) {
+  auto [it, inserted] =
+      string_index_.try_emplace(std::string(s), static_cast<std::uint32_t>(strings_.size()));
+  if (inserted) strings_.emplace_back(s);
+  return it->second;
+}
+
+std::uint32_t Graph::intern_shape(const Shape& shape) {
+  auto [it, inserted] =
+      shape_index_.try_emplace(shape_key(shape), static_cast<std::uint32_t>(shapes_.size()));
+  if (inserted) shapes_.push_back(shape);
+  return it->second;
+}
+
+std::uint32_t Graph::intern_attrs(const OpAttrs& attrs) {
+  if (attrs == attrs_.front()) return 0;
+  // Consecutive nodes often share attributes (a chain of leaky_relu); reuse the last entry.
+  if (attrs_.size() > 1 && attrs_.back() == attrs)
+    return static_cast<std::uint32_t>(attrs_.size() - 1);
+  attrs_.push_back(attrs);
+  return static_cast<std::uint32_t>(attrs_.size() - 1);
+}
+
+NodeId Graph::add_node(OpId op, DType dtype, const Shape& shape, std::span<const NodeId> inputs,
+                       const OpAttrs& attrs, std::string_view name, NodeFlags flags) {
+  if (nodes_.size() >= kNoNode - 1) throw Error("the graph is full: at most 2^32 - 2 nodes");
+  Node node;
+  node.op = op;
+  node.dtype = dtype;
+  node.flags = flags;
+  node.shape_id = intern_shape(shape);
+  node.first_input = static_cast<std::uint32_t>(inputs_.size());
+  node.num_inputs = static_cast<std::uint32_t>(inputs.size());
+  node.attrs_id = intern_attrs(attrs);
+  node.name_id = name.empty() ? 0 : intern_string(name);
+  node.scope_id = current_scope_;
+  inputs_.insert(inputs_.end(), inputs.begin(), inputs.end());
+  nodes_.push_back(node);
+  return static_cast<NodeId>(nodes_.size() - 1);
+}
+
+std::byte* Graph::allocate_leaf_bytes(std::size_t nbytes) {
+  const std::size_t aligned = (std::max<std::size_t>(nbytes, 1) + 63) / 64 * 64;
+  // Small leaves (scalars) are packed 8-byte aligned into shared blocks; large ones get 64.
+  const std::size_t alignment = nbytes >= 64 ? 64 : 8;
+  const std::size_t size = nbytes >= 64 ? aligned : (std::max<std::size_t>(nbytes, 1) + 7) / 8 * 8;
+  std::size_t start = (block_used_ + alignment - 1) / alignment * alignment;
+  if (leaf_blocks_.empty() || start + size > block_size_) {
+    block_size_ = std::max(kLeafBlockBytes, size);
+    auto* block = static_cast<std::byte*>(std::aligned_alloc(64, (block_size_ + 63) / 64 * 64));
+    if (block == nullptr)
+      throw Error("out of memory: a leaf block of " + std::to_string(block_size_) + " bytes");
+    leaf_blocks_.emplace_back(block);
+    start = 0;
+  }
+  block_used_ = start + size;
+  std::byte* bytes = leaf_blocks_.back().get() + start;
+  std::memset(bytes, 0, size);
+  return bytes;
+}
+
+Expr Graph::add_leaf(OpId op, std::string_view name, const TensorView& value) {
+  const NodeId id = add_node(op, value.dtype(), value.shape(), {}, {}, name);
+  nodes_[id].leaf_slot = static_cast<std::uint32_t>(leaf_values_.size());
+  std::byte* bytes = nullptr;
+  if (op != op_id(OpCode::input)) {
+    bytes = allocate_leaf_bytes(value.nbytes());
+    if (value.nbytes() > 0) std::memcpy(bytes, value.raw(), value.nbytes());
+  }
+  leaf_values_.push_back(bytes);
+  leaf_grads_.push_back(nullptr);
+  return {this, id};
+}
+
+Expr Graph::input(std::string_view name, Shape shape, DType dtype) {
+  if (name.empty()) throw Error("an input needs a name (it is fed by name and shown in errors)");
+  // Inputs have no stored value; describe the shape through a view with no data.
+  return add_leaf(op_id(OpCode::input), name, TensorView(nullptr, shape, dtype));
+}
+
+Expr Graph::parameter(std::string_view name, double value, DType dtype) {
+  return parameter(name, Tensor::scalar(value, dtype));
+}
+
+Expr Graph::parameter(std::string_view name, const TensorView& initial_value) {
+  if (name.empty())
+    throw Error("a parameter needs a name (optimizers, files and pictures refer to it)");
+  return add_leaf(op_id(OpCode::parameter), name, initial_value);
+}
+
+Expr Graph::constant(double value, DType dtype) {
+  return constant(Tensor::scalar(value, dtype));
+}
+
+Expr Graph::constant(const TensorView& value, std::string_view name) {
+  return add_leaf(op_id(OpCode::constant), name, value);
+}
+
+void Graph::set_requires_grad(Expr input, bool requires_grad) {
+  check_owns(input, "set_requires_grad");
+  if (!is_input(input.id())) {
+    throw Error(describe(input.id()) +
+                ": set_requires_grad applies to inputs; parameters always get gradients and "
+                "constants never do");
+  }
+  Node& n = nodes_[input.id()];
+  n.flags = requires_grad
+                ? (n.flags | NodeFlags::requires_grad)
+                : static_cast<NodeFlags>(static_cast<std::uint8_t>(n.flags) &
+                                         ~static_cast<std::uint8_t>(NodeFlags::requires_grad));
+}
+
+Expr Graph::apply(OpId op, std::span<const Expr> inputs, const OpAttrs& attrs,
+                  std::string_view name) {
+  const OpRegistry& registry = OpRegistry::global();
+  if (op >= registry.size()) throw Error("unknown op id " + std::to_string(op));
+  const OpDef& def = registry[op];
+  auto pending = [&] {
+    const std::string scope(strings_[current_scope_]);
+    const std::string full =
+        name.empty() ? std::string{} : (scope.empty() ? "" : scope + "/") + std::string(name);
+    return (full.empty() ? "new node" : "node '" + full + "'") + " (op " + std::string(def.name) +
+           ")";
+  };
+  if (def.grad_kind == GradKind::leaf) {
+    throw Error(pending() +
+                ": leaves are made with input(), parameter() and constant(), not apply()");
+  }
+  if (def.arity >= 0 && static_cast<int>(inputs.size()) != def.arity) {
+    throw Error(pending() + ": takes " + std::to_string(def.arity) + " input(s) but was given " +
+                std::to_string(inputs.size()));
+  }
+  if (inputs.empty()) throw Error(pending() + ": needs at least one input");
+  std::vector<NodeId> ids;
+  std::vector<Shape> shapes;
+  std::vector<DType> dtypes;
+  ids.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Expr& e = inputs[i];
+    if (!e.valid()) throw Error(pending() + ": input " + std::to_string(i) + " is an empty Expr");
+    if (&e.graph() != this) {
+      throw Error(pending() + ": input " + std::to_string(i) + " " + e.graph().describe(e.id()) +
+                  " belongs to another Graph; build all nodes of an expression in one graph");
+    }
+    ids.push_back(e.id());
+    shapes.push_back(shape_of(e.id()));
+    dtypes.push_back(nodes_[e.id()].dtype);
+  }
+  for (std::size_t i = 1; i < dtypes.size(); ++i) {
+    if (dtypes[i] != dtypes[0]) {
+      throw Error(pending() + ": input 0 " + describe(ids[0]) + " is " +
+                  std::string(dtype_name(dtypes[0])) + " but input " + std::to_string(i) + " " +
+                  describe(ids[i]) + " is " + std::string(dtype_name(dtypes[i])) +
+                  "; build both in one dtype");
+    }
+  }
+  Shape shape;
+  try {
+    shape = def.shape(ShapeQuery{shapes, dtypes, attrs});
+  } catch (const Error& e) {
+    throw Error(pending() + ": " + e.what());
+  }
+  return {this, add_node(op, dtypes[0], shape, ids, attrs, name)};
+}
+
+Expr Graph::apply(std::string_view op_name, std::span<const Expr> inputs, const OpAttrs& attrs,
+                  std::string_view name) {
+  return apply(OpRegistry::global().id_of(op_name), inputs, attrs, name);
+}
+
+Expr Graph::set_name(Expr node, std::string_view name) {
+  check_owns(node, "set_name");
+  nodes_[node.id()].name_id = name.empty() ? 0 : intern_string(name);
+  nodes_[node.id()].scope_id = current_scope_;
+  return node;
+}
+
+Graph::Scope::Scope(Graph& graph, std::string_view name)
+    : graph_(graph), previous_(graph.current_scope_) {
+  if (name.empty() || name.find('/') != std::string_view::npos) {
+    throw Error("scope name '" + std::string(name) +
+                "' must be non-empty and contain no '/'; nest scopes instead");
+  }
+  const std::string_view outer = graph.strings_[previous_];
+  graph.current_scope_ = graph.intern_string(
+      outer.empty() ? std::string(name) : std::string(outer) + "/" + std::string(name));
+}
+Graph::Scope::~Scope() {
+  graph_.current_scope_ = previous_;
+}
+
+const OpDef& Graph::op_of(NodeId id) const {
+  return OpRegistry::global()[nodes_[id].op];
+}
+std::string_view Graph::op_name_of(NodeId id) const {
+  return op_of(id).name;
+}
+
+std::string Graph::full_name_of(NodeId id) const {
+  const Node& n = nodes_[id];
+  if (n.name_id == 0) return {};
+  const std::string_view scope = strings_[n.scope_id];
+  return scope.empty() ? std::string(strings_[n.name_id])
+                       : std::string(scope) + "/" + std::string(strings_[n.name_id]);
+}
+
+std::string Graph::describe(NodeId id) const {
+  if (id >= nodes_.size()) return "#" + std::to_string(id) + " (no such node)";
+  const std::string name = full_name_of(id);
+  std::string text = name.empty() ? "#" + std::to_string(id) : "'" + name + "'";
+  text += " (op " + std::string(op_name_of(id)) + ", shape " + shape_of(id).to_string();
+  if (nodes_[id].dtype == DType::f32) text += ", float32";
+  return text + ")";
+}
+
+Expr Graph::find(std::string_view full_name) {
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    if (nodes_[id].name_id != 0 && full_name_of(id) == full_name) return {this, id};
+  }
+  throw Error("no node is named '" + std::string(full_name) +
+              "' (names include their scope: 'layer1/W')");
+}
+
+std::vector<Expr> Graph::parameters() {
+  std::vector<Expr> result;
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    if (is_parameter(id)) result.emplace_back(this, id);
+  }
+  return result;
+}
+
+bool Graph::is_leaf(NodeId id) const {
+  return op_of(id).grad_kind == GradKind::leaf;
+}
+bool Graph::is_parameter(NodeId id) const {
+  return nodes_[id].op == op_id(OpCode::parameter);
+}
+bool Graph::is_input(NodeId id) const {
+  return nodes_[id].op == op_id(OpCode::input);
+}
+bool Graph::is_constant(NodeId id) const {
+  return nodes_[id].op == op_id(OpCode::constant);
+}
+
+void Graph::check_owns(Expr e, std::string_view what) const {
+  if (!e.valid()) throw Error(std::string(what) + ": got an empty Expr");
+  if (&e.graph() != this) {
+    throw Error(std::string(what) + ": " + e.graph().describe(e.id()) +
+                " belongs to another Graph");
+  }
+}
+
+// ---------------------------------------------------------------- values
+
+bool Graph::has_value(NodeId id) const {
+  if (is_leaf(id) && !is_input(id)) return true;
+  return last_plan_ != nullptr && last_plan_->computes(id);
+}
+
+TensorView Graph::value(Expr e) const {
+  check_owns(e, "value");
+  const NodeId id = e.id();
+  if (is_leaf(id) && !is_input(id)) {
+    return {leaf_values_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
+  }
+  if (last_plan_ != nullptr && last_plan_->computes(id)) return last_plan_->value(id);
+  throw Error(describe(id) +
+              " has no value yet: run a plan that computes it first (graph.run({node}, feeds))");
+}
+
+void Graph::set_value(Expr leaf, const TensorView& value) {
+  check_owns(leaf, "set_value");
+  if (!is_parameter(leaf.id()) && !is_constant(leaf.id())) {
+    throw Error(describe(leaf.id()) +
+                ": only parameters and constants hold a value; feed inputs to run() instead");
+  }
+  const TensorView stored = this->value(leaf);
+  if (!(stored.shape() == value.shape()) || stored.dtype() != value.dtype()) {
+    throw Error(describe(leaf.id()) + ": the new value is " +
+                std::string(dtype_name(value.dtype())) + " of shape " + value.shape().to_string() +
+                "; it must keep the node's shape and dtype");
+  }
+  copy_into(stored, value);
+}
+
+bool Graph::has_grad(NodeId id) const {
+  return id < nodes_.size() && is_leaf(id) && leaf_grads_[nodes_[id].leaf_slot] != nullptr;
+}
+
+TensorView Graph::grad(Expr e) const {
+  check_owns(e, "grad");
+  if (!has_grad(e.id())) {
+    throw Error(describe(e.id()) +
+                " has no stored gradient: call graph.backward(loss) first; only parameters and "
+                "inputs marked "
+                "with set_requires_grad() that the loss depends on get one (for any node, use "
+                "grad(loss, {node}))");
+  }
+  return {leaf_grads_[nodes_[e.id()].leaf_slot], shape_of(e.id()), nodes_[e.id()].dtype};
+}
+
+void Graph::zero_grad() {
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    if (has_grad(id)) {
+      const TensorView g = grad({this, id});
+      std::memset(g.raw(), 0, g.nbytes());
+    }
+  }
+}
+
+// ---------------------------------------------------------------- running
+
+Plan& Graph::plan_for(const std::vector<Expr>& outputs) {
+  std::vector<NodeId> ids;
+  ids.reserve(outputs.size());
+  for (const Expr& e : outputs) {
+    check_owns(e, "run");
+    ids.push_back(e.id());
+  }
+  auto& slot = plans_[ids];
+  if (!slot) slot = std::make_unique<Plan>(*this, ids);
+  return *slot;
+}
+
+void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
+  if (&plan.graph() != this) throw Error("run_plan: the plan was compiled for another Graph");
+  for (const Feed& feed : feeds) {
+    check_owns(feed.input, "feed");
+    if (!is_input(feed.input.id())) {
+      throw Error(
+          "a feed was given for " + describe(feed.input.id()) +
+          ", which is not an input; only input() nodes are fed (set parameters with set_value)");
+    }
+  }
+  for (const FeedSlot& slot : plan.feeds()) {
+    const Feed* found = nullptr;
+    for (const Feed& feed : feeds) {
+      if (feed.input.id() == slot.node) found = &feed;
+    }
+    const Shape& shape = shape_of(slot.node);
+    const DType dtype = nodes_[slot.node].dtype;
+    if (found == nullptr) {
+      throw Error("input " + describe(slot.node) + " has no feed: pass {" +
+                  (full_name_of(slot.node).empty() ? "input" : full_name_of(slot.node)) +
+                  ", tensor} among the feeds of run()");
+    }
+    if (!(found->value.shape() == shape) || found->value.dtype() != dtype) {
+      throw Error("input " + describe(slot.node) + " was fed a " +
+                  std::string(dtype_name(found->value.dtype())) + " tensor of shape " +
+                  found->value.shape().to_string() + "; feed " + std::string(dtype_name(dtype)) +
+                  " of shape " + shape.to_string() +
+                  " (or build the input with the shape you feed)");
+    }
+    if (found->value.nbytes() > 0)
+      std::memcpy(slot.data, found->value.raw(), found->value.nbytes());
+  }
+  anomaly_node_ = kNoNode;
+  last_plan_ = &plan;
+  executor_->run(plan, *this);
+}
+
+std::vector<Tensor> Graph::run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds) {
+  Plan& plan = plan_for(outputs);
+  run_plan(plan, feeds);
+  std::vector<Tensor> values;
+  values.reserve(outputs.size());
+  for (const Expr& e : outputs) values.emplace_back(plan.value(e.id()));
+  return values;
+}
+
+Tensor Graph::run(Expr output, const std::vector<Feed>& feeds) {
+  return std::move(run(std::vector<Expr>{output}, feeds)[0]);
+}
+
+void Graph::set_num_threads(int num_threads) {
+  if (num_threads < 0 || num_threads > 1024) {
+    throw Error("set_num_threads(" + std::to_string(num_threads) +
+                "): use 0 for the serial executor or 1..1024 threads for the TBB executor");
+  }
+  num_threads_ = num_threads;
+  executor_ = make_executor(num_threads);
+}
+
+Executor& Graph::executor() {
+  return *executor_;
+}
+
+}  // namespace dagprop

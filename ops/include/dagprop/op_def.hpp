@@ -1,0 +1,126 @@
+// What an op is: name, arity, shape rule, forward kernels per dtype, gradient rule and
+// documentation. The op registry holds one OpDef per op; built-in ops and user ops are registered
+// the same way.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dagprop/expr.hpp>
+#include <dagprop/node.hpp>
+#include <dagprop/shape.hpp>
+
+namespace dagprop {
+
+// An operand as a kernel sees it: bytes and shape. No allocation, no virtual call.
+struct KernelArg {
+  std::byte* data = nullptr;
+  const Shape* shape = nullptr;
+
+  template <class T>
+  T* as() const {
+    return reinterpret_cast<T*>(data);
+  }
+  std::int64_t numel() const { return shape->numel(); }
+};
+
+struct KernelCall {
+  std::span<const KernelArg> inputs;
+  KernelArg output;
+  const OpAttrs& attrs;
+};
+using ForwardKernel = void (*)(const KernelCall&);
+
+// What a shape rule sees. It returns the output shape or throws dagprop::Error naming the shapes
+// and the fix; the graph adds which node it was.
+struct ShapeQuery {
+  std::span<const Shape> inputs;
+  std::span<const DType> dtypes;
+  const OpAttrs& attrs;
+};
+using ShapeRule = Shape (*)(const ShapeQuery&);
+
+class GradContext;
+using GradRule = void (*)(GradContext&);
+
+// How an op's gradient is defined: a choice stated in the table, never an accident.
+enum class GradKind : std::uint8_t {
+  smooth,            // the rule gives the derivative (a convention at kinks is documented)
+  zero,              // the derivative is zero wherever it exists (step, sign, stop_gradient)
+  straight_through,  // forward is not differentiable; backward passes the gradient through
+  leaf,              // inputs, parameters, constants
+};
+
+struct OpDef {
+  std::string_view name;
+  int arity = 1;  // -1: any number of inputs
+  ShapeRule shape = nullptr;
+  ForwardKernel forward_f32 = nullptr;
+  ForwardKernel forward_f64 = nullptr;
+  GradRule vjp = nullptr;  // required unless grad_kind is zero or leaf
+  GradKind grad_kind = GradKind::smooth;
+  std::uint32_t nondifferentiable_inputs = 0;  // bit i: input i carries no gradient (class labels)
+  double cost_per_element = 1.0;               // relative cost, for scheduling and the span report
+  std::string_view forward_doc;                // "y = 1 / (1 + exp(-x))"
+  std::string_view gradient_doc;               // "dx = g * y * (1 - y)"
+  std::string_view notes_doc;                  // conventions, NaN cases
+
+  ForwardKernel forward(DType dtype) const {
+    return dtype == DType::f32 ? forward_f32 : forward_f64;
+  }
+};
+
+// The op table. Built-in ops occupy the first ids, in the order of DAGPROP_BUILTIN_OPS.
+class OpRegistry {
+ public:
+  static OpRegistry& global();
+
+  // Registers a user op; throws if the definition is incomplete or the name is taken.
+  OpId add(const OpDef& def);
+  const OpDef& operator[](OpId id) const { return defs_[id]; }
+  std::optional<OpId> find(std::string_view name) const;
+  OpId id_of(std::string_view name) const;  // throws, listing the known ops, if absent
+  std::size_t size() const { return defs_.size(); }
+
+ private:
+  OpRegistry();
+  std::deque<OpDef> defs_;  // a deque: references to definitions stay valid as ops are added
+};
+
+// What a gradient rule sees and emits. Rules build nodes of the same graph, so gradients are
+// expressions that can be run, drawn and differentiated again.
+class GradContext {
+ public:
+  GradContext(Graph& graph, NodeId node, Expr grad_output, std::span<Expr> input_grads,
+              std::span<const bool> wanted)
+      : graph_(graph),
+        node_(node),
+        grad_output_(grad_output),
+        input_grads_(input_grads),
+        wanted_(wanted) {}
+
+  Graph& graph() const { return graph_; }
+  Expr input(int i) const;
+  Expr output() const;
+  Expr grad_output() const { return grad_output_; }
+  const OpAttrs& attrs() const;
+  int num_inputs() const { return static_cast<int>(input_grads_.size()); }
+  bool wanted(int i) const { return wanted_[static_cast<std::size_t>(i)]; }
+  // The gradient contribution for input i; its shape must equal the input's shape.
+  void set(int i, Expr grad);
+
+ private:
+  Graph& graph_;
+  NodeId node_;
+  Expr grad_output_;
+  std::span<Expr> input_grads_;
+  std::span<const bool> wanted_;
+};
+
+}  // namespace dagprop

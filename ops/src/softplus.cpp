@@ -1,0 +1,39 @@
+// softplus, written so that it neither overflows nor loses the small tail.
+#include "op_helpers.hpp"
+
+namespace dagprop {
+namespace ops {
+namespace {
+
+template <class T>
+void softplus_forward(const KernelCall& c) {
+  unary_kernel<T>(c, [](T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); });
+}
+
+void softplus_vjp(GradContext& c) {
+  c.set(0, mul(c.grad_output(), sigmoid(c.input(0))));
+}
+
+}  // namespace
+
+const OpDef& op_def_softplus() {
+  static const OpDef def{
+      .name = "softplus",
+      .arity = 1,
+      .shape = same_shape_as_first,
+      DAGPROP_KERNELS(softplus_forward),
+      .vjp = softplus_vjp,
+      .cost_per_element = 8,
+      .forward_doc = "y = ln(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))",
+      .gradient_doc = "dx = g * sigmoid(x)",
+      .notes_doc = "finite for any finite x: softplus(800) = 800, softplus(-800) = 0"};
+  return def;
+}
+
+}  // namespace ops
+
+Expr softplus(Expr x) {
+  return ops::make(OpCode::softplus, {x});
+}
+
+}  // namespace dagprop
