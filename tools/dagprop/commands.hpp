@@ -1,0 +1,10 @@
+// The subcommands of the dagprop tool; each lives in its own cmd_<name>.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace dagprop::cli {
+
+void add_demo_command(CLI::App& app);
+
+}  // namespace dagprop::cli

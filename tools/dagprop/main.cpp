@@ -1,0 +1,26 @@
+// dagprop: build, run, draw and train computation graphs from the command line.
+#include <cstdio>
+#include <exception>
+
+#include <dagprop/error.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dagprop: a computation-graph autodiff engine. Commands draw, inspect and train graphs."};
+  app.require_subcommand(1);
+  dagprop::cli::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const dagprop::Error& e) {
+    std::fprintf(stderr, "dagprop: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dagprop: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The two entry points of the README:
+#   bash tools/run.sh demo   installs what is missing, builds (Release) and runs the demo
+#   bash tools/run.sh test   installs what is missing, builds and runs the whole test suite:
+#                            Release, then AddressSanitizer+UBSan, then ThreadSanitizer on the
+#                            parallel tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-demo}"
+jobs="$(nproc)"
+
+bash tools/setup.sh
+
+configure_and_build() {  # build-dir, extra cmake arguments...
+  local dir="$1"
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs"
+}
+
+case "$mode" in
+  demo)
+    configure_and_build build -DCMAKE_BUILD_TYPE=Release -DDAGPROP_BUILD_TESTS=OFF
+    ./build/tools/dagprop demo
+    ;;
+  test)
+    configure_and_build build -DCMAKE_BUILD_TYPE=Release
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug "-DDAGPROP_SANITIZE=address;undefined" \
+      -DDAGPROP_BUILD_TOOLS=OFF -DDAGPROP_BUILD_EXAMPLES=OFF
+    # The 10-million-node chain needs tens of gigabytes under ASan; it runs in the Release build.
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE long
+    ;;
+  *)
+    echo "usage: bash tools/run.sh demo|test" >&2
+    exit 2
+    ;;
+esac
