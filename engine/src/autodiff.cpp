@@ -94,15 +94,17 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   std::vector<NodeId> gradient_of(first_new, kNoNode);
   gradient_of[y.id()] = seed.id();
   std::vector<Expr> input_grads;
+  std::vector<NodeId> inputs;
+  std::vector<char> wanted;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const NodeId id = *it;
     if (gradient_of[id] == kNoNode || !depends[id] || graph.is_leaf(id)) continue;
     const OpDef& def = graph.op_of(id);
     // A copy: gradient rules add nodes, which may move the graph's input array.
     const auto input_span = graph.inputs_of(id);
-    const std::vector<NodeId> inputs(input_span.begin(), input_span.end());
+    inputs.assign(input_span.begin(), input_span.end());
     input_grads.assign(inputs.size(), Expr{});
-    std::unique_ptr<bool[]> wanted(new bool[inputs.size()]);
+    wanted.assign(inputs.size(), 0);
     bool any_wanted = false;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       wanted[i] = depends[inputs[i]];
@@ -117,7 +119,7 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
     // Zero by the op's definition, stated in the table (step, sign, stop_gradient).
     if (!any_wanted || def.grad_kind == GradKind::zero) continue;
     GradContext context(graph, id, Expr(&graph, gradient_of[id]), input_grads,
-                        std::span<const bool>(wanted.get(), inputs.size()));
+                        std::span<const char>(wanted.data(), wanted.size()));
     def.vjp(context);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (!wanted[i] || !input_grads[i].valid()) continue;

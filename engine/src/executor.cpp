@@ -18,6 +18,15 @@ std::int64_t first_non_finite(const T* values, std::int64_t n) {
   return -1;
 }
 
+std::int64_t first_non_finite(const KernelArg& arg, DType dtype) {
+  return dtype == DType::f32 ? first_non_finite(arg.as<float>(), arg.numel())
+                             : first_non_finite(arg.as<double>(), arg.numel());
+}
+
+double element(const KernelArg& arg, DType dtype, std::int64_t i) {
+  return dtype == DType::f32 ? arg.as<float>()[i] : arg.as<double>()[i];
+}
+
 std::string summarize_inputs(const Plan& plan, const PlanStep& step) {
   const Graph& graph = plan.graph();
   std::string text;
@@ -40,21 +49,27 @@ void run_step(const Plan& plan, const PlanStep& step, Graph& graph) {
   } catch (const Error& e) {
     throw Error(graph.describe(step.node) + ": " + e.what());
   }
-  if (graph.anomaly_mode()) {
-    const std::int64_t n = call.output.numel();
-    const std::int64_t bad = step.dtype == DType::f32
-                                 ? first_non_finite(call.output.as<float>(), n)
-                                 : first_non_finite(call.output.as<double>(), n);
-    if (bad >= 0) {
-      graph.set_anomaly_node(step.node);
-      const double value =
-          step.dtype == DType::f32 ? call.output.as<float>()[bad] : call.output.as<double>()[bad];
-      throw Error("anomaly mode: " + graph.describe(step.node) + " produced " +
-                  std::to_string(value) + " at element " + std::to_string(bad) +
-                  " although its inputs were finite; check the inputs below" +
-                  summarize_inputs(plan, step));
+  if (!graph.anomaly_mode()) return;
+  const std::int64_t bad = first_non_finite(call.output, step.dtype);
+  if (bad < 0) return;
+  // Op nodes before this one were checked already, so a non-finite input can only be a leaf: a
+  // parameter, a constant or a fed input. Blame the first value that was not finite.
+  const auto inputs = graph.inputs_of(step.node);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::int64_t bad_input = first_non_finite(call.inputs[i], step.dtype);
+    if (bad_input >= 0) {
+      graph.set_anomaly_node(inputs[i]);
+      throw Error("anomaly mode: " + graph.describe(inputs[i]) + " holds " +
+                  std::to_string(element(call.inputs[i], step.dtype, bad_input)) + " at element " +
+                  std::to_string(bad_input) + "; it is input " + std::to_string(i) + " of " +
+                  graph.describe(step.node) + ". Check the value fed or stored for it");
     }
   }
+  graph.set_anomaly_node(step.node);
+  throw Error("anomaly mode: " + graph.describe(step.node) + " produced " +
+              std::to_string(element(call.output, step.dtype, bad)) + " at element " +
+              std::to_string(bad) +
+              " from finite inputs; check them:" + summarize_inputs(plan, step));
 }
 
 void SerialExecutor::run(Plan& plan, Graph& graph) {

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <boost/container/small_vector.hpp>
+
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
@@ -72,7 +74,8 @@ Graph::Graph() : num_threads_(default_num_threads()), executor_(make_executor(nu
   strings_.emplace_back();
   string_index_.emplace("", 0);
   attrs_.emplace_back();
-  intern_shape(Shape{});
+  shapes_.emplace_back();
+  shape_index_.emplace(shape_key(Shape{}), 0);
 }
 
 Graph::~Graph() = default;
@@ -85,9 +88,12 @@ std::uint32_t Graph::intern_string(std::string_view s) {
 }
 
 std::uint32_t Graph::intern_shape(const Shape& shape) {
+  // Consecutive nodes mostly share a shape (chains, layers): check the last one before hashing.
+  if (shapes_[last_shape_id_] == shape) return last_shape_id_;
   auto [it, inserted] =
       shape_index_.try_emplace(shape_key(shape), static_cast<std::uint32_t>(shapes_.size()));
   if (inserted) shapes_.push_back(shape);
+  last_shape_id_ = it->second;
   return it->second;
 }
 
@@ -210,10 +216,10 @@ Expr Graph::apply(OpId op, std::span<const Expr> inputs, const OpAttrs& attrs,
                 std::to_string(inputs.size()));
   }
   if (inputs.empty()) throw Error(pending() + ": needs at least one input");
-  std::vector<NodeId> ids;
-  std::vector<Shape> shapes;
-  std::vector<DType> dtypes;
-  ids.reserve(inputs.size());
+  // Inline storage: building a node allocates nothing for the usual one to three inputs.
+  boost::container::small_vector<NodeId, 4> ids;
+  boost::container::small_vector<Shape, 4> shapes;
+  boost::container::small_vector<DType, 4> dtypes;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Expr& e = inputs[i];
     if (!e.valid()) throw Error(pending() + ": input " + std::to_string(i) + " is an empty Expr");
@@ -235,11 +241,12 @@ Expr Graph::apply(OpId op, std::span<const Expr> inputs, const OpAttrs& attrs,
   }
   Shape shape;
   try {
-    shape = def.shape(ShapeQuery{shapes, dtypes, attrs});
+    shape = def.shape(
+        ShapeQuery{{shapes.data(), shapes.size()}, {dtypes.data(), dtypes.size()}, attrs});
   } catch (const Error& e) {
     throw Error(pending() + ": " + e.what());
   }
-  return {this, add_node(op, dtypes[0], shape, ids, attrs, name)};
+  return {this, add_node(op, dtypes[0], shape, {ids.data(), ids.size()}, attrs, name)};
 }
 
 Expr Graph::apply(std::string_view op_name, std::span<const Expr> inputs, const OpAttrs& attrs,

@@ -6,5 +6,6 @@
 namespace dagprop::cli {
 
 void add_demo_command(CLI::App& app);
+void add_ops_command(CLI::App& app);
 
 }  // namespace dagprop::cli

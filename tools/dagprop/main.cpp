@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       "dagprop: a computation-graph autodiff engine. Commands draw, inspect and train graphs."};
   app.require_subcommand(1);
   dagprop::cli::add_demo_command(app);
+  dagprop::cli::add_ops_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

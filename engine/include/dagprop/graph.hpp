@@ -156,6 +156,7 @@ class Graph {
   std::vector<NodeId> inputs_;
   std::deque<Shape> shapes_;  // deque: kernels hold pointers to shapes while the graph grows
   std::unordered_map<std::string, std::uint32_t> shape_index_;
+  std::uint32_t last_shape_id_ = 0;
   std::deque<std::string> strings_;
   std::unordered_map<std::string, std::uint32_t> string_index_;
   std::deque<OpAttrs> attrs_;

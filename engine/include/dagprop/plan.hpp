@@ -59,7 +59,7 @@ class Plan {
   std::vector<PlanStep> steps_;
   std::vector<KernelArg> args_;
   std::vector<FeedSlot> feeds_;
-  std::vector<std::pair<NodeId, std::byte*>> locations_;  // sorted by node, for value()
+  std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
   std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
   std::size_t workspace_bytes_ = 0;
 };

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -70,6 +71,10 @@ class Tensor {
   static Tensor full(Shape shape, double value, DType dtype = DType::f64);
   static Tensor from(const std::vector<double>& values, Shape shape, DType dtype = DType::f64);
   static Tensor from(const std::vector<float>& values, Shape shape);
+  // Tensor::from({0.1, 0.2}, Shape{2}): a braced list is float64 unless a dtype says otherwise.
+  static Tensor from(std::initializer_list<double> values, Shape shape, DType dtype = DType::f64) {
+    return from(std::vector<double>(values), shape, dtype);
+  }
 
   TensorView view() const { return {data_.get(), shape_, dtype_}; }
   operator TensorView() const { return view(); }  // NOLINT: a tensor is usable wherever a view is

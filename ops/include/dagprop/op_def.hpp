@@ -98,7 +98,7 @@ class OpRegistry {
 class GradContext {
  public:
   GradContext(Graph& graph, NodeId node, Expr grad_output, std::span<Expr> input_grads,
-              std::span<const bool> wanted)
+              std::span<const char> wanted)
       : graph_(graph),
         node_(node),
         grad_output_(grad_output),
@@ -111,7 +111,7 @@ class GradContext {
   Expr grad_output() const { return grad_output_; }
   const OpAttrs& attrs() const;
   int num_inputs() const { return static_cast<int>(input_grads_.size()); }
-  bool wanted(int i) const { return wanted_[static_cast<std::size_t>(i)]; }
+  bool wanted(int i) const { return wanted_[static_cast<std::size_t>(i)] != 0; }
   // The gradient contribution for input i; its shape must equal the input's shape.
   void set(int i, Expr grad);
 
@@ -120,7 +120,7 @@ class GradContext {
   NodeId node_;
   Expr grad_output_;
   std::span<Expr> input_grads_;
-  std::span<const bool> wanted_;
+  std::span<const char> wanted_;
 };
 
 }  // namespace dagprop

@@ -13,14 +13,14 @@
 // not).
 #define DAGPROP_BUILTIN_OPS(X)                                                                     \
   X(input)                                                                                         \
-  X(parameter) X(constant) X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log)        \
-      X(sqrt) X(abs) X(step) X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu)       \
-          X(leaky_relu) X(elu) X(gelu) X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad)            \
-              X(relu_grad) X(leaky_relu_grad) X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) \
-                  X(reshape) X(transpose) X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum)      \
-                      X(softmax) X(log_softmax) X(softmax_grad) X(log_softmax_grad) X(mse_loss)    \
-                          X(cross_entropy) X(cross_entropy_grad)                                   \
-                              X(binary_cross_entropy_with_logits) X(one_hot)
+  X(parameter)                                                                                     \
+  X(constant) X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs)      \
+      X(step) X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) \
+          X(gelu) X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad) \
+              X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) X(reshape) X(transpose)         \
+                  X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum) X(softmax) X(log_softmax)    \
+                      X(softmax_grad) X(log_softmax_grad) X(mse_loss) X(cross_entropy)             \
+                          X(cross_entropy_grad) X(binary_cross_entropy_with_logits) X(one_hot)
 
 namespace dagprop {
 

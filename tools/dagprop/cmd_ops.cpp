@@ -1,0 +1,30 @@
+// `dagprop ops`: the op table, as a list or as the Markdown of docs/ops.md.
+#include <cstdio>
+
+#include <dagprop/op_def.hpp>
+#include <dagprop/op_docs.hpp>
+
+#include "commands.hpp"
+
+namespace dagprop::cli {
+
+void add_ops_command(CLI::App& app) {
+  auto* ops = app.add_subcommand("ops", "List the ops with their forward formulas and derivatives");
+  static bool markdown = false;
+  ops->add_flag("--markdown", markdown, "Print docs/ops.md");
+  ops->callback([] {
+    if (markdown) {
+      std::fputs(op_table_markdown().c_str(), stdout);
+      return;
+    }
+    const OpRegistry& registry = OpRegistry::global();
+    for (OpId id = 0; id < registry.size(); ++id) {
+      const OpDef& def = registry[id];
+      std::printf("%-34s %.*s\n%-34s d: %.*s\n", std::string(def.name).c_str(),
+                  static_cast<int>(def.forward_doc.size()), def.forward_doc.data(), "",
+                  static_cast<int>(def.gradient_doc.size()), def.gradient_doc.data());
+    }
+  });
+}
+
+}  // namespace dagprop::cli
