@@ -3,6 +3,8 @@ find_package(Boost 1.74 REQUIRED)
 find_package(TBB REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(PkgConfig REQUIRED)
+# zlib reads gzip-compressed IDX files (Fashion-MNIST ships as .gz).
+find_package(ZLIB REQUIRED)
 if(DAGPROP_BUILD_TOOLS)
   find_package(CLI11 REQUIRED)
 endif()
