@@ -28,10 +28,16 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
   return SplitMix64(seed ^ (0xD1B54A32D192ED03ULL * (stream + 1))).next();
 }
 
-double l2_norm(const TensorView& t) {
+// Summed in double, in index order: the same gradient always gives the same norm.
+template <class T>
+double l2_norm(const T* values, std::int64_t n) {
   double sum = 0.0;
-  for (std::int64_t i = 0; i < t.numel(); ++i) sum += t.at(i) * t.at(i);
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(values[i]) * values[i];
   return std::sqrt(sum);
+}
+double l2_norm(const TensorView& t) {
+  return t.dtype() == DType::f32 ? l2_norm(t.data<float>(), t.numel())
+                                 : l2_norm(t.data<double>(), t.numel());
 }
 
 void check_options(const TrainOptions& o, const data::Dataset& train) {
