@@ -259,8 +259,9 @@ void plot_figures(const std::filesystem::path& out, const std::vector<Summary>& 
                                          [](const Summary& s) { return saturates(*s.activation); });
   const int panels = (any_dead ? 1 : 0) + (any_saturated ? 1 : 0);
   if (panels > 0) {
-    std::string units = "set multiplot layout 1," + std::to_string(panels) +
-                        "\nset grid\nset xlabel 'epoch'\nset yrange [0:*]\nset key below\n";
+    std::string units =
+        "set multiplot layout 1," + std::to_string(panels) +
+        "\nset grid\nset xlabel 'epoch'\nset yrange [0:*]\nset key outside right top vertical\n";
     if (any_dead) {
       units +=
           "set title 'hidden units inactive on every probe example (dead for ReLU)'\n"
@@ -417,7 +418,7 @@ void run_study(const StudyCommand& c) {
       Progress progress(run.activation + " seed " + std::to_string(run.seed) + " (" +
                         std::to_string(runs.size() + 1) + "/" + std::to_string(total) + ")");
       try {
-        nn::Trainer trainer(d.train, d.test, options);
+        nn::Trainer trainer(d.train, d.test, options, d.validation ? &*d.validation : nullptr);
         run.history = trainer.fit(
             {.on_step = [&](const nn::StepReport& r) { progress.on_step(r); },
              .on_epoch = [&](const nn::EpochRecord& e) { progress.on_epoch(e, options.epochs); }});
@@ -461,6 +462,7 @@ void add_study_command(CLI::App& app) {
   study->require_subcommand(1);
   auto command = std::make_shared<StudyCommand>();
   command->training.epochs = 3;
+  command->training.schedule = "cosine";  // as `dagprop train`
   for (const std::string_view name : nn::activation_names())
     command->activations.emplace_back(name);
   CLI::App* activations = study->add_subcommand(

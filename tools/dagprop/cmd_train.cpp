@@ -159,6 +159,9 @@ void run_train(const TrainCommand& c) {
 
 void add_train_command(CLI::App& app) {
   auto command = std::make_shared<TrainCommand>();
+  // Cosine decay by default: on Fashion-MNIST it settles the last epochs (test accuracy 0.893 to
+  // 0.895 over three seeds, against 0.884 to 0.888 at a constant rate; docs/experiments.md).
+  command->training.schedule = "cosine";
   CLI::App* train = app.add_subcommand(
       "train", "Train an MLP classifier; metrics, curves and timings go to --out");
   add_data_options(*train, command->data);
