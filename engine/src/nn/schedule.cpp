@@ -27,7 +27,7 @@ void check_base(double base) {
 
 LrSchedule LrSchedule::constant(double base) {
   check_base(base);
-  return {Kind::constant, base};
+  return {Kind::constant, base, 1, 1.0};
 }
 
 LrSchedule LrSchedule::step(double base, std::int64_t step_epochs, double gamma) {
@@ -37,10 +37,7 @@ LrSchedule LrSchedule::step(double base, std::int64_t step_epochs, double gamma)
                 " and gamma = " + std::to_string(gamma) +
                 "; use step_epochs >= 1 and gamma in (0, 1], e.g. 5 and 0.1");
   }
-  LrSchedule s(Kind::step, base);
-  s.period_ = step_epochs;
-  s.factor_ = gamma;
-  return s;
+  return {Kind::step, base, step_epochs, gamma};
 }
 
 LrSchedule LrSchedule::cosine(double base, std::int64_t total_epochs, double minimum) {
@@ -50,10 +47,7 @@ LrSchedule LrSchedule::cosine(double base, std::int64_t total_epochs, double min
                 " and minimum = " + std::to_string(minimum) +
                 "; use total_epochs >= 1 and a minimum rate in [0, base]");
   }
-  LrSchedule s(Kind::cosine, base);
-  s.period_ = total_epochs;
-  s.factor_ = minimum;
-  return s;
+  return {Kind::cosine, base, total_epochs, minimum};
 }
 
 double LrSchedule::at(std::int64_t epoch) const {

@@ -18,22 +18,27 @@ struct LinearProblem {
   Graph g;
   Expr w = g.parameter("w", Tensor::from(std::vector<double>{1.0, -2.0}, Shape{2}));
   Expr loss = sum(w * g.constant(Tensor::from(std::vector<double>{0.5, -1.0}, Shape{2})));
+
+  // One backward() and one optimizer step; returns w.
+  std::vector<double> step(Optimizer& optimizer) {
+    g.backward(loss);
+    optimizer.step();
+    return w.value().to_vector();
+  }
 };
 
 TEST(Sgd, MomentumAndWeightDecayMatchTwoHandComputedSteps) {
   LinearProblem p;
   Sgd sgd({p.w}, {.learning_rate = 0.1, .momentum = 0.9, .weight_decay = 0.01});
   // Step 1: g = [0.5 + 0.01, -1 - 0.02] = [0.51, -1.02]; v = g; w = w - 0.1 v = [0.949, -1.898].
-  p.g.backward(p.loss);
-  sgd.step();
-  EXPECT_NEAR(p.w.value().at(0), 0.949, 1e-14);
-  EXPECT_NEAR(p.w.value().at(1), -1.898, 1e-14);
+  const std::vector<double> w1 = p.step(sgd);
+  EXPECT_NEAR(w1[0], 0.949, 1e-14);
+  EXPECT_NEAR(w1[1], -1.898, 1e-14);
   // Step 2: g = [0.5 + 0.00949, -1 - 0.01898]; v = 0.9 [0.51, -1.02] + g = [0.96849, -1.93698];
   // w = [0.949 - 0.096849, -1.898 + 0.193698].
-  p.g.backward(p.loss);
-  sgd.step();
-  EXPECT_NEAR(p.w.value().at(0), 0.852151, 1e-14);
-  EXPECT_NEAR(p.w.value().at(1), -1.704302, 1e-14);
+  const std::vector<double> w2 = p.step(sgd);
+  EXPECT_NEAR(w2[0], 0.852151, 1e-14);
+  EXPECT_NEAR(w2[1], -1.704302, 1e-14);
 }
 
 TEST(Sgd, UpdatesFloat32ParametersInPlace) {
@@ -53,10 +58,9 @@ TEST(Adam, FirstStepWithL2WeightDecayMatchesTheHandComputedUpdate) {
   Adam adam({p.w}, {.learning_rate = 0.1, .weight_decay = 0.1});
   // g = [0.5 + 0.1, -1 - 0.2] = [0.6, -1.2]. After one step the bias-corrected moments are g and
   // g^2, so w -= 0.1 g / (|g| + 1e-8): 0.1 * 0.6 / 0.60000001 = 0.1 - 1.6666666e-9.
-  p.g.backward(p.loss);
-  adam.step();
-  EXPECT_NEAR(p.w.value().at(0), 0.9 + 1.6666666389e-9, 1e-14);
-  EXPECT_NEAR(p.w.value().at(1), -1.9 - 8.333333264e-10, 1e-14);
+  const std::vector<double> w = p.step(adam);
+  EXPECT_NEAR(w[0], 0.9 + 1.6666666389e-9, 1e-14);
+  EXPECT_NEAR(w[1], -1.9 - 8.333333264e-10, 1e-14);
 }
 
 TEST(Adam, SecondStepUsesBiasCorrectedMoments) {
@@ -82,10 +86,9 @@ TEST(AdamW, DecaysTheWeightOutsideTheAdaptiveStep) {
   AdamW adamw({p.w}, {.learning_rate = 0.1, .weight_decay = 0.1});
   // w = (1 - 0.1 * 0.1) w - 0.1 g / (|g| + 1e-8) with g = [0.5, -1]:
   // [0.99 - (0.1 - 2e-9), -1.98 + (0.1 - 1e-9)].
-  p.g.backward(p.loss);
-  adamw.step();
-  EXPECT_NEAR(p.w.value().at(0), 0.89 + 1.99999996e-9, 1e-14);
-  EXPECT_NEAR(p.w.value().at(1), -1.88 - 9.9999999e-10, 1e-14);
+  const std::vector<double> w = p.step(adamw);
+  EXPECT_NEAR(w[0], 0.89 + 1.99999996e-9, 1e-14);
+  EXPECT_NEAR(w[1], -1.88 - 9.9999999e-10, 1e-14);
 }
 
 TEST(Optimizer, RejectsNodesThatAreNotParameters) {

@@ -22,11 +22,12 @@ class LrSchedule {
 
  private:
   enum class Kind : std::uint8_t { constant, step, cosine };
-  LrSchedule(Kind kind, double base) : kind_(kind), base_(base) {}
+  LrSchedule(Kind kind, double base, std::int64_t period, double factor)
+      : kind_(kind), base_(base), period_(period), factor_(factor) {}
   Kind kind_;
   double base_;
-  std::int64_t period_ = 1;  // step: epochs per decay; cosine: total epochs
-  double factor_ = 1.0;      // step: gamma; cosine: minimum rate
+  std::int64_t period_;  // step: epochs per decay; cosine: total epochs
+  double factor_;        // step: gamma; cosine: minimum rate
 };
 
 // "constant", "step", "cosine".
