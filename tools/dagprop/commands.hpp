@@ -7,5 +7,7 @@ namespace dagprop::cli {
 
 void add_demo_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_study_command(CLI::App& app);
 
 }  // namespace dagprop::cli

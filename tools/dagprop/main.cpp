@@ -5,6 +5,7 @@
 #include <dagprop/error.hpp>
 
 #include "commands.hpp"
+#include "experiment.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -12,6 +13,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   dagprop::cli::add_demo_command(app);
   dagprop::cli::add_ops_command(app);
+  dagprop::cli::add_train_command(app);
+  dagprop::cli::add_study_command(app);
+  dagprop::cli::remember_command_line(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

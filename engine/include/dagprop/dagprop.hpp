@@ -1,11 +1,25 @@
-// Everything a user program needs: graphs, ops, autodiff and gradient checks.
+// Everything a user program needs: graphs, ops, autodiff and gradient checks, layers, optimizers,
+// training and datasets.
 #pragma once
 
 #include <dagprop/autodiff.hpp>
+#include <dagprop/data/batches.hpp>
+#include <dagprop/data/csv.hpp>
+#include <dagprop/data/dataset.hpp>
+#include <dagprop/data/fashion_mnist.hpp>
+#include <dagprop/data/idx.hpp>
+#include <dagprop/data/synthetic.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/gradcheck.hpp>
 #include <dagprop/graph.hpp>
+#include <dagprop/nn/activation.hpp>
+#include <dagprop/nn/init.hpp>
+#include <dagprop/nn/layers.hpp>
+#include <dagprop/nn/metrics.hpp>
+#include <dagprop/nn/optim.hpp>
+#include <dagprop/nn/schedule.hpp>
+#include <dagprop/nn/trainer.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>

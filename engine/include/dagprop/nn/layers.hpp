@@ -1,0 +1,104 @@
+// Layers that build graph nodes under a name scope: Linear (the seed's weighted sum plus bias, on a
+// batch), Dense (Linear then an activation) and Mlp (a stack of them). A layer owns parameter
+// nodes; applying it to an input adds op nodes, so one model can be applied to several inputs of
+// one graph (a training batch and an evaluation batch) and share its parameters.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dagprop/expr.hpp>
+#include <dagprop/graph.hpp>
+#include <dagprop/nn/activation.hpp>
+#include <dagprop/nn/init.hpp>
+#include <dagprop/random.hpp>
+
+namespace dagprop::nn {
+
+class Linear {
+ public:
+  // Parameters "<scope>/W" [in, out], drawn with `init`, and "<scope>/b" [out], zero.
+  Linear(Graph& graph, std::string_view scope, std::int64_t in_features, std::int64_t out_features,
+         Init init, SplitMix64& random, DType dtype = DType::f32);
+
+  // matmul(x, W) + b for x of shape [batch, in]; the nodes are built under the layer's scope.
+  Expr operator()(Expr x) const;
+
+  Expr weight() const { return weight_; }
+  Expr bias() const { return bias_; }
+  std::int64_t in_features() const { return in_; }
+  std::int64_t out_features() const { return out_; }
+  const std::string& scope() const { return scope_; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  std::int64_t in_, out_;
+  Expr weight_, bias_;
+};
+
+// What applying a layer built, for inspection (unit statistics, pictures).
+struct DenseNodes {
+  Expr pre_activation;  // matmul(x, W) + b
+  Expr output;          // activation(pre_activation)
+};
+
+class Dense {
+ public:
+  // The initializer defaults to the one that suits the activation (He for ReLU-like units).
+  Dense(Graph& graph, std::string_view scope, std::int64_t in_features, std::int64_t out_features,
+        const Activation& activation, SplitMix64& random, DType dtype = DType::f32);
+  Dense(Linear linear, const Activation& activation) : linear_(linear), activation_(&activation) {}
+
+  Expr operator()(Expr x) const { return apply(x).output; }
+  DenseNodes apply(Expr x) const;
+
+  const Linear& linear() const { return linear_; }
+  const Activation& activation() const { return *activation_; }
+
+ private:
+  Linear linear_;
+  const Activation* activation_;
+};
+
+struct MlpOptions {
+  std::vector<std::int64_t> sizes;  // input, hidden..., output: {784, 256, 128, 10}
+  std::string activation = "relu";  // any name of activation_names()
+  std::string init = "auto";        // "auto": the activation's own; or a name of init_names()
+  DType dtype = DType::f32;
+};
+
+// The nodes of one application of an Mlp.
+struct MlpNodes {
+  Expr output;                     // the last layer's output (logits: no activation)
+  std::vector<DenseNodes> hidden;  // one per hidden layer
+};
+
+// Hidden layers are Dense with the chosen activation, scopes "layer1", "layer2", ...; the last
+// layer is Linear (its outputs are logits for a loss that applies softmax itself), initialized
+// with Glorot uniform.
+class Mlp {
+ public:
+  Mlp(Graph& graph, const MlpOptions& options, SplitMix64& random);
+
+  Expr operator()(Expr x) const { return apply(x).output; }
+  MlpNodes apply(Expr x) const;
+
+  // Every parameter, layer by layer, weight before bias.
+  std::vector<Expr> parameters() const;
+  // The weights of every layer (hidden and output), for per-layer gradient norms.
+  std::vector<Expr> weights() const;
+  const std::vector<Dense>& hidden_layers() const { return hidden_; }
+  const Linear& output_layer() const { return output_; }
+  const Activation& activation() const { return *activation_; }
+  std::size_t num_layers() const { return hidden_.size() + 1; }
+
+ private:
+  const Activation* activation_;
+  std::vector<Dense> hidden_;
+  Linear output_;
+};
+
+}  // namespace dagprop::nn

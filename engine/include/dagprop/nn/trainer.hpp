@@ -1,0 +1,128 @@
+// Trainer: mini-batch training of an Mlp classifier with cross-entropy, an optimizer and a
+// learning-rate schedule, evaluated after every epoch. One graph holds the model applied to the
+// training batch, to the evaluation batches and to a probe batch, all sharing the same parameter
+// nodes; each part's plan is compiled once and replayed. Everything is seeded: the same options
+// and data give the same numbers (only the wall-clock fields differ between runs).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dagprop/data/dataset.hpp>
+#include <dagprop/graph.hpp>
+#include <dagprop/nn/layers.hpp>
+#include <dagprop/nn/optim.hpp>
+#include <dagprop/nn/schedule.hpp>
+
+namespace dagprop::nn {
+
+struct TrainOptions {
+  std::vector<std::int64_t> hidden{256, 128};
+  std::string activation = "relu";
+  std::string init = "auto";
+  std::string optimizer = "adam";
+  OptimizerSettings optimizer_settings{};
+  std::string schedule = "constant";
+  std::int64_t step_epochs = 5;  // step schedule
+  double gamma = 0.1;            // step schedule
+  int epochs = 10;
+  std::int64_t batch_size = 128;
+  std::int64_t eval_batch_size = 1000;
+  std::uint64_t seed = 1;
+  // Unit probes, for activation studies: every probe_every training steps (0: never), the mean
+  // gradient norm of each layer's weights since the last probe, and the dead and saturated units of
+  // each hidden layer on probe_examples fixed training examples.
+  std::int64_t probe_every = 0;
+  std::int64_t probe_examples = 512;
+};
+
+struct Evaluation {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double learning_rate = 0.0;
+  double train_loss = 0.0;      // mean over the epoch's batches, as trained (not re-evaluated)
+  double train_accuracy = 0.0;  // likewise
+  std::optional<Evaluation> validation;
+  Evaluation test;
+  double seconds = 0.0;  // wall time of the epoch's training and evaluation: varies run to run
+};
+
+struct ProbeRecord {
+  std::int64_t step = 0;              // training steps done so far
+  double epoch = 0.0;                 // the same in epochs (fractional)
+  double train_loss = 0.0;            // mean batch loss since the previous probe
+  std::vector<double> gradient_norm;  // per layer (hidden layers, then the output layer)
+  // Per hidden layer: the share of units whose pre-activation is <= 0 on every probe example (for
+  // ReLU they get no gradient again: dead).
+  std::vector<double> dead_fraction;
+  // Per hidden layer, only for saturating activations (sigmoid, tanh): the share of (unit,
+  // example) pairs whose local derivative is below 10% of its peak.
+  std::vector<double> saturated_fraction;
+};
+
+struct TrainHistory {
+  std::vector<EpochRecord> epochs;
+  std::vector<ProbeRecord> probes;
+  double seconds = 0.0;  // wall time of fit()
+};
+
+struct StepReport {
+  int epoch = 0;  // 1-based
+  int epochs = 0;
+  std::int64_t step = 0;  // 1-based, within the epoch
+  std::int64_t steps_per_epoch = 0;
+  std::int64_t batch_size = 0;
+  double mean_loss = 0.0;  // over the epoch so far
+};
+
+struct TrainCallbacks {
+  std::function<void(const StepReport&)> on_step;
+  std::function<void(const EpochRecord&)> on_epoch;
+};
+
+class Trainer {
+ public:
+  // The datasets must outlive the trainer. `validation` may be null.
+  Trainer(const data::Dataset& train, const data::Dataset& test, const TrainOptions& options,
+          const data::Dataset* validation = nullptr);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  TrainHistory fit(const TrainCallbacks& callbacks = {});
+  // Loss and accuracy over a whole dataset (test or validation), in order, every example counted.
+  Evaluation evaluate(const data::Dataset& dataset);
+
+  Graph& graph() { return graph_; }
+  const Mlp& model() const { return *model_; }
+  const TrainOptions& options() const { return options_; }
+
+ private:
+  struct EvalHead;
+  EvalHead& eval_head(std::int64_t rows);
+  ProbeRecord probe(std::int64_t step, double epoch, double train_loss,
+                    const std::vector<double>& gradient_norm_sums, std::int64_t steps);
+
+  const data::Dataset* train_;
+  const data::Dataset* test_;
+  const data::Dataset* validation_;
+  TrainOptions options_;
+  Graph graph_;
+  std::unique_ptr<Mlp> model_;
+  Expr x_, labels_, logits_, loss_;
+  std::vector<std::unique_ptr<EvalHead>> eval_heads_;
+  // Probe batch: fixed training examples and the hidden layers' nodes applied to them.
+  Tensor probe_features_;
+  Expr probe_x_;
+  MlpNodes probe_nodes_;
+};
+
+}  // namespace dagprop::nn
