@@ -3,6 +3,10 @@ find_package(Boost 1.74 REQUIRED)
 find_package(TBB REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(PkgConfig REQUIRED)
+# Graphviz (libgraphviz-dev) builds, writes and renders pictures in-process: cgraph and gvc.
+pkg_check_modules(GRAPHVIZ REQUIRED IMPORTED_TARGET libcgraph libgvc)
+# Graph files (nlohmann-json3-dev).
+find_package(nlohmann_json 3.10 REQUIRED)
 if(DAGPROP_BUILD_TOOLS)
   find_package(CLI11 REQUIRED)
 endif()
