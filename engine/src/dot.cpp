@@ -109,13 +109,12 @@ const char* shape_of(BoxKind kind) {
   switch (kind) {
     case BoxKind::parameter:
       return "cylinder";
-    case BoxKind::input:
-      return "invhouse";
     case BoxKind::constant:
       return "ellipse";
     case BoxKind::scope:
       return "box3d";
     case BoxKind::op:
+    case BoxKind::input:
       break;
   }
   return "box";
@@ -130,7 +129,10 @@ double scale_position(const Picture& picture, double magnitude) {
 void style_box(Agnode_t* node, const Box& box, const Picture& picture, const NodeAttributes& a) {
   agxset(node, a.label, text(box.label));
   if (box.kind != BoxKind::op) agxset(node, a.shape, text(shape_of(box.kind)));
-  if (box.kind == BoxKind::constant || box.kind == BoxKind::input)
+  // Inputs are boxes with cut corners ("diagonals"): a house shape grows too wide with the label.
+  if (box.kind == BoxKind::input)
+    agxset(node, a.style, text(box.gradient_node ? "filled,diagonals,dashed" : "filled,diagonals"));
+  else if (box.kind == BoxKind::constant)
     agxset(node, a.style, text(box.gradient_node ? "filled,dashed" : "filled"));
   else if (box.gradient_node)
     agxset(node, a.style, text("rounded,filled,dashed"));
@@ -182,8 +184,8 @@ std::string legend_html(const Picture& picture) {
   html +=
       "</tr>"
       "<tr><td colspan=\"5\" align=\"left\">white: gradient exactly 0; grey: none known</td></tr>"
-      "<tr><td colspan=\"5\" align=\"left\">box: op; cylinder: parameter; invhouse: input; "
-      "ellipse: constant; 3-D box: collapsed scope</td></tr>"
+      "<tr><td colspan=\"5\" align=\"left\">rounded box: op; cylinder: parameter; box with cut "
+      "corners: input; ellipse: constant; 3-D box: collapsed scope</td></tr>"
       "<tr><td colspan=\"5\" align=\"left\"><font color=\"" +
       std::string(kGradientColour) +
       "\">blue dashed border: gradient node (grad)</font></td></tr>"
