@@ -6,5 +6,7 @@
 namespace dagprop::cli {
 
 void add_demo_command(CLI::App& app);
+void add_dot_command(CLI::App& app);
+void add_info_command(CLI::App& app);
 
 }  // namespace dagprop::cli

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
       "dagprop: a computation-graph autodiff engine. Commands draw, inspect and train graphs."};
   app.require_subcommand(1);
   dagprop::cli::add_demo_command(app);
+  dagprop::cli::add_dot_command(app);
+  dagprop::cli::add_info_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
