@@ -32,6 +32,16 @@ std::mutex& graphviz_mutex() {
   return mutex;
 }
 
+// One layout and rendering context for the whole process, made on first use (with the mutex
+// held) and never freed: Graphviz 2.42's pango plugin keeps a pointer to a font name owned by the
+// context, so freeing one context and making another reads freed memory (AddressSanitizer
+// reports it in the second render of a process).
+GVC_t* graphviz_context() {
+  static GVC_t* const context = gvContext();
+  if (context == nullptr) throw Error("Graphviz could not start (gvContext failed)");
+  return context;
+}
+
 // Graphviz reports problems through a global callback; this collects them for our messages.
 std::string& graphviz_messages() {
   static std::string messages;
@@ -286,16 +296,12 @@ void render(const Graph& graph, const std::string& path, const DotOptions& optio
   const std::lock_guard lock(graphviz_mutex());
   const CollectGraphvizMessages messages;
   const GraphvizGraph g = build_graphviz(graph, options);
-  struct FreeContext {
-    void operator()(GVC_t* context) const { gvFreeContext(context); }
-  };
-  const std::unique_ptr<GVC_t, FreeContext> context(gvContext());
-  if (!context) throw Error("Graphviz could not start (gvContext failed)");
-  if (gvLayout(context.get(), g.get(), "dot") != 0) {
+  GVC_t* context = graphviz_context();
+  if (gvLayout(context, g.get(), "dot") != 0) {
     throw Error("Graphviz could not lay out the picture for '" + path + "'" + messages.text());
   }
-  const int rendered = gvRenderFilename(context.get(), g.get(), format.c_str(), path.c_str());
-  gvFreeLayout(context.get(), g.get());
+  const int rendered = gvRenderFilename(context, g.get(), format.c_str(), path.c_str());
+  gvFreeLayout(context, g.get());
   // gvRenderFilename reports a file it could not open only through its error callback.
   if (rendered != 0 || !std::filesystem::exists(path)) {
     const bool unknown_format = messages.text().find("not recognized") != std::string::npos;
