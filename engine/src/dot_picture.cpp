@@ -142,6 +142,7 @@ class Builder {
 
  private:
   static constexpr std::uint32_t kNone = 0xFFFFFFFF;
+  static constexpr int kMaxClusterDepth = 32;
 
   struct ScopeBox {  // what a collapsed scope box sums up
     std::string name;
@@ -199,20 +200,31 @@ class Builder {
     }
   }
 
-  // The cluster for a scope path, creating it and its parents.
+  // The cluster for a scope path, creating it and its parents from the outermost down (a loop:
+  // scopes read from a file can nest arbitrarily deep). Graphviz recurses over nested clusters, so
+  // scopes deeper than kMaxClusterDepth share the cluster at that depth.
   std::uint32_t cluster_of(std::string_view scope) {
     if (scope.empty() || !options_.cluster_scopes) return 0;
     if (const auto it = clusters_.find(scope); it != clusters_.end()) return it->second;
-    const std::size_t slash = scope.rfind('/');
-    const std::uint32_t parent =
-        slash == std::string_view::npos ? 0 : cluster_of(scope.substr(0, slash));
-    const std::string_view last = slash == std::string_view::npos ? scope : scope.substr(slash + 1);
-    std::string label = escape_label(last);
-    end_label(label);
-    picture_.clusters.push_back({parent, std::move(label)});
-    const auto index = static_cast<std::uint32_t>(picture_.clusters.size() - 1);
-    clusters_.emplace(std::string(scope), index);
-    return index;
+    std::uint32_t cluster = 0;
+    std::size_t start = 0;
+    for (int depth = 0; depth < kMaxClusterDepth && start != std::string_view::npos; ++depth) {
+      const std::size_t end = scope.find('/', start);
+      const std::string_view prefix = scope.substr(0, end);
+      auto it = clusters_.find(prefix);
+      if (it == clusters_.end()) {
+        std::string label = escape_label(prefix.substr(start));
+        end_label(label);
+        picture_.clusters.push_back({cluster, std::move(label)});
+        it = clusters_
+                 .emplace(std::string(prefix),
+                          static_cast<std::uint32_t>(picture_.clusters.size() - 1))
+                 .first;
+      }
+      cluster = it->second;
+      start = end == std::string_view::npos ? end : end + 1;
+    }
+    return cluster;
   }
 
   // Where a node of this scope goes: the outermost collapsed scope containing it (a path prefix),

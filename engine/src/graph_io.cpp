@@ -25,6 +25,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kFormatName = "dagprop-graph";
+// Each scope level interns its whole path in the graph, so a scope's cost grows with its depth
+// times its length; both are bounded to keep memory a small multiple of the file's size.
+constexpr std::size_t kMaxScopeDepth = 32;
+constexpr std::size_t kMaxScopeBytes = 4096;
 // The schema nests five levels deep (root, nodes, node, attrs, attrs.shape); deeper input is
 // refused while parsing, so nesting cannot cost more memory than the file's own size suggests.
 constexpr int kMaxJsonDepth = 16;
@@ -293,12 +297,20 @@ class ScopeStack {
   ScopeStack& operator=(const ScopeStack&) = delete;
 
   void enter(std::string_view path, const Where& where) {
+    if (path.size() > kMaxScopeBytes) {
+      fail(where, "is " + std::to_string(path.size()) + " bytes long; at most " +
+                      std::to_string(kMaxScopeBytes) + " are accepted");
+    }
     std::vector<std::string_view> parts;
     while (!path.empty()) {
       const std::size_t slash = path.find('/');
       const std::string_view part = path.substr(0, slash);
       if (part.empty()) fail(where, "has an empty scope name between '/' separators");
       parts.push_back(part);
+      if (parts.size() > kMaxScopeDepth) {
+        fail(where, "nests more than " + std::to_string(kMaxScopeDepth) +
+                        " scopes deep, the most a file may hold");
+      }
       path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
       if (slash != std::string_view::npos && path.empty())
         fail(where, "ends with '/'; scope names are separated by '/' and are non-empty");
@@ -457,15 +469,16 @@ void read_tensors(const Json& root, std::string_view key, const Graph& graph,
   if (!list->is_array()) fail(where, "must be an array, not " + json_type(*list));
   for (std::size_t i = 0; i < list->size(); ++i) {
     const Json& entry = (*list)[i];
-    const Where at = where.at(i);
-    if (!entry.is_object()) fail(at, "must be an object, not " + json_type(entry));
-    check_keys(entry, {"node", "data"}, at);
-    if (graph.size() == 0) fail(at, "refers to a node, but the graph has none");
-    const auto id = static_cast<NodeId>(get_integer(require(entry, "node", at), at.field("node"), 0,
+    const Where entry_where = where.at(i);
+    if (!entry.is_object()) fail(entry_where, "must be an object, not " + json_type(entry));
+    check_keys(entry, {"node", "data"}, entry_where);
+    if (graph.size() == 0) fail(entry_where, "refers to a node, but the graph has none");
+    const auto id = static_cast<NodeId>(get_integer(require(entry, "node", entry_where),
+                                                    entry_where.field("node"), 0,
                                                     static_cast<std::int64_t>(graph.size()) - 1));
-    if (into.contains(id)) fail(at, "repeats node #" + std::to_string(id));
-    into.emplace(id, get_tensor(require(entry, "data", at), graph.shape_of(id),
-                                graph.node(id).dtype, at.field("data")));
+    if (into.contains(id)) fail(entry_where, "repeats node #" + std::to_string(id));
+    into.emplace(id, get_tensor(require(entry, "data", entry_where), graph.shape_of(id),
+                                graph.node(id).dtype, entry_where.field("data")));
   }
 }
 

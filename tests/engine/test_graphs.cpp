@@ -46,4 +46,13 @@ Mlp build_mlp(Graph& g, std::int64_t batch) {
   return m;
 }
 
+std::string error_message(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 }  // namespace dagprop::testing

@@ -1,6 +1,9 @@
-// Graphs the picture and file tests share: the seed neuron and a small MLP on a batch.
+// Graphs the picture and file tests share (the seed neuron and a small MLP on a batch), and a
+// helper for checking error messages.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include <dagprop/dagprop.hpp>
@@ -21,5 +24,8 @@ struct Mlp {
   std::vector<Feed> feeds() const { return {{x, x_value}, {labels, labels_value}}; }
 };
 Mlp build_mlp(Graph& g, std::int64_t batch = 16);
+
+// The message of the dagprop::Error that `action` throws, or "no error".
+std::string error_message(const std::function<void()>& action);
 
 }  // namespace dagprop::testing
