@@ -2,6 +2,7 @@
 // that sums up its ops, parameters, largest gradient and unit health.
 // Usage: example_visualize_mlp OUTPUT_DIR (writes mlp_collapsed.svg and mlp_collapsed.dot)
 #include <string>
+#include <vector>
 
 #include <dagprop/dagprop.hpp>
 #include <dagprop/dot.hpp>
@@ -54,9 +55,11 @@ int main(int argc, char** argv) {
   for (std::int64_t i = 0; i < kBatch; ++i) labels_value.set(i, static_cast<double>(i % 3));
   const Tensor x_value = uniform(Shape{kBatch, 8}, 1.0, random);
 
-  const Snapshot snapshot = trace_gradients(loss, {{x, x_value}, {labels, labels_value}});
+  const std::vector<Feed> feeds{{x, x_value}, {labels, labels_value}};
+  const Snapshot snapshot = trace_gradients(loss, feeds);
   DotOptions options;
   options.snapshot = &snapshot;
+  options.local_gradient_failures = check_local_gradients(loss, feeds);  // none: all rules hold
   options.collapse = {"*"};  // every top-level scope becomes one box
   options.title = "MLP 8-16-16-3 on a batch of 32, layers collapsed";
   render(g, out + "/mlp_collapsed.svg", options);
