@@ -34,6 +34,7 @@ Expr build_chain(Graph& g, std::size_t nodes, std::size_t scopes) {
       scope = std::make_unique<Graph::Scope>(g, "block" + std::to_string(done / per_scope));
     for (std::size_t i = 0; i < per_scope && done < links; ++i, ++done) x = tanh(x * a + b);
   }
+  while (g.size() < nodes) x = tanh(x);  // exactly `nodes` nodes
   return x;
 }
 
