@@ -2,6 +2,7 @@
 #include "tensor_summary.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -71,10 +72,11 @@ TensorSummary summarize(const TensorView& tensor) {
              : summarize_elements(static_cast<const double*>(tensor.raw()), tensor.numel());
 }
 
+// printf's %.4g, without printf's cost (a picture formats millions of numbers).
 std::string format_number(double value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
+  const auto result = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 4);
+  return std::string(text, result.ptr);
 }
 
 std::string format_summary(const TensorSummary& s) {
