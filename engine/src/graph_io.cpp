@@ -202,7 +202,21 @@ void check_keys(const Json& object, std::initializer_list<std::string_view> know
   }
 }
 
-// A shape with every dimension and the element count within the limit (checked without overflow).
+// Refuses a shape of more than max_elements elements, counting without overflow. Applied to the
+// shapes a file states and to those op rules compute (broadcasting can multiply sizes).
+void check_size(const Shape& shape, const Where& where, std::int64_t max_elements) {
+  std::int64_t numel = 1;
+  for (const std::int64_t d : shape.dims()) {
+    if (d != 0 && numel > max_elements / d) {
+      fail(where, "is " + shape.to_string() + ", more than the limit of " +
+                      std::to_string(max_elements) +
+                      " elements (LoadOptions::max_elements); the file is corrupt or the limit "
+                      "too low");
+    }
+    numel *= d;
+  }
+}
+
 Shape get_shape(const Json& value, const Where& where, std::int64_t max_elements) {
   if (!value.is_array()) fail(where, "must be an array of dimensions, not " + json_type(value));
   if (value.size() > static_cast<std::size_t>(Shape::kMaxRank)) {
@@ -210,30 +224,11 @@ Shape get_shape(const Json& value, const Where& where, std::int64_t max_elements
                     std::to_string(Shape::kMaxRank) + " are supported");
   }
   std::vector<std::int64_t> dims;
-  std::int64_t numel = 1;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const std::int64_t d = get_integer(value[i], where.at(i), 0, max_elements);
-    if (d != 0 && numel > max_elements / d) {
-      fail(where, "holds more than the limit of " + std::to_string(max_elements) +
-                      " elements (LoadOptions::max_elements); the file is corrupt or the "
-                      "limit too low");
-    }
-    numel *= d;
-    dims.push_back(d);
-  }
-  return Shape(std::span<const std::int64_t>(dims));
-}
-
-// The same bound for a shape a rule computed from its inputs (broadcasting can multiply sizes).
-void check_size(const Shape& shape, const Where& where, std::int64_t max_elements) {
-  std::int64_t numel = 1;
-  for (const std::int64_t d : shape.dims()) {
-    if (d != 0 && numel > max_elements / d) {
-      fail(where, "has shape " + shape.to_string() + ", more than the limit of " +
-                      std::to_string(max_elements) + " elements (LoadOptions::max_elements)");
-    }
-    numel *= d;
-  }
+  for (std::size_t i = 0; i < value.size(); ++i)
+    dims.push_back(get_integer(value[i], where.at(i), 0, max_elements));
+  const Shape shape{std::span<const std::int64_t>(dims)};
+  check_size(shape, where, max_elements);
+  return shape;
 }
 
 DType get_dtype(const Json& value, const Where& where) {

@@ -243,8 +243,8 @@ TEST(GraphFile, AbsurdTensorSizeIsRefusedBeforeAnythingIsAllocated) {
   // 10^12 elements: over the default limit of 2^32.
   EXPECT_LOAD_ERROR(file_with(R"({"id": 0, "op": "parameter", "name": "w", "dtype": "float32",
                                   "shape": [1000000, 1000000], "data": ""})"),
-                    "node #0 (op parameter): field 'shape' holds more than the limit of "
-                    "4294967296 elements (LoadOptions::max_elements)");
+                    "node #0 (op parameter): field 'shape' is [1000000, 1000000], more than the "
+                    "limit of 4294967296 elements (LoadOptions::max_elements)");
   // Within the limit, but the data does not hold that many bytes.
   EXPECT_LOAD_ERROR(file_with(R"({"id": 0, "op": "parameter", "name": "w", "dtype": "float32",
                                   "shape": [65536, 65536], "data": "AAAA"})"),
@@ -255,7 +255,7 @@ TEST(GraphFile, AbsurdTensorSizeIsRefusedBeforeAnythingIsAllocated) {
 TEST(GraphFile, ShapesWhoseProductOverflowsAreRefused) {
   EXPECT_LOAD_ERROR(file_with(R"({"id": 0, "op": "input", "name": "x", "dtype": "float64",
                                   "shape": [4294967296, 4294967296, 4294967296]})"),
-                    "field 'shape' holds more than the limit");
+                    "field 'shape' is [4294967296, 4294967296, 4294967296], more than the limit");
   EXPECT_LOAD_ERROR(file_with(R"({"id": 0, "op": "input", "name": "x", "dtype": "float64",
                                   "shape": [1, 2, 3, 4, 5, 6, 7]})"),
                     "field 'shape' has 7 dimensions; at most 6 are supported");
@@ -268,7 +268,7 @@ TEST(GraphFile, BroadcastBeyondTheLimitIsRefused) {
          {"id": 1, "op": "input", "name": "b", "dtype": "float32", "shape": [1, 65536]},
          {"id": 2, "op": "add", "inputs": [0, 1], "dtype": "float32", "shape": [1]})");
   EXPECT_LOAD_ERROR(text,
-                    "node #2 (op add) has shape [131072, 65536], more than the limit of "
+                    "node #2 (op add) is [131072, 65536], more than the limit of "
                     "4294967296 elements");
 }
 
