@@ -5,9 +5,12 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(PkgConfig REQUIRED)
 # zlib reads gzip-compressed IDX files (Fashion-MNIST ships as .gz).
 find_package(ZLIB REQUIRED)
+# Graphviz (libgraphviz-dev) builds, writes and renders pictures in-process: cgraph and gvc.
+pkg_check_modules(GRAPHVIZ REQUIRED IMPORTED_TARGET libcgraph libgvc)
+# Graph files (nlohmann-json3-dev).
+find_package(nlohmann_json 3.10 REQUIRED)
 if(DAGPROP_BUILD_TOOLS)
   find_package(CLI11 REQUIRED)
-  find_package(nlohmann_json 3 REQUIRED)
 endif()
 if(DAGPROP_BUILD_TESTS)
   find_package(GTest REQUIRED)

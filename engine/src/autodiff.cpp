@@ -54,7 +54,7 @@ namespace {
 
 void mark_gradient_nodes(Graph& graph, NodeId first) {
   for (NodeId id = first; id < graph.size(); ++id) {
-    const_cast<Node&>(graph.node(id)).flags = graph.node(id).flags | NodeFlags::gradient;
+    graph.mark_gradient(graph.expr(id));
   }
 }
 

@@ -195,6 +195,11 @@ void Graph::set_requires_grad(Expr input, bool requires_grad) {
                                          ~static_cast<std::uint8_t>(NodeFlags::requires_grad));
 }
 
+void Graph::mark_gradient(Expr node) {
+  check_owns(node, "mark_gradient");
+  nodes_[node.id()].flags = nodes_[node.id()].flags | NodeFlags::gradient;
+}
+
 Expr Graph::apply(OpId op, std::span<const Expr> inputs, const OpAttrs& attrs,
                   std::string_view name) {
   const OpRegistry& registry = OpRegistry::global();

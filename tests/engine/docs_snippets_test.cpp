@@ -1,49 +1,69 @@
-// Every C++ snippet in README.md and docs/*.md is (part of) a compiled example in docs/examples/,
-// so documentation cannot show code that does not build.
+// Every line of every C++ snippet in README.md and docs/*.md appears in an example program under
+// docs/examples/ (which the build compiles and the tests run), so the documentation cannot show
+// code that does not build or that has drifted from working code.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream content;
-  content << file.rdbuf();
-  return content.str();
+const std::filesystem::path kSource = DAGPROP_SOURCE_DIR;
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
-std::vector<std::string> cpp_snippets(const std::string& markdown) {
-  std::vector<std::string> snippets;
-  std::size_t at = 0;
-  while ((at = markdown.find("```cpp\n", at)) != std::string::npos) {
-    const std::size_t begin = at + 7;
-    const std::size_t end = markdown.find("```", begin);
-    if (end == std::string::npos) break;
-    snippets.push_back(markdown.substr(begin, end - begin));
-    at = end + 3;
-  }
-  return snippets;
+std::string trimmed(const std::string& line) {
+  const auto first = line.find_first_not_of(" \t");
+  const auto last = line.find_last_not_of(" \t");
+  return first == std::string::npos ? "" : line.substr(first, last - first + 1);
 }
 
-TEST(DocsSnippets, EveryCppSnippetIsACompiledExample) {
-  const std::filesystem::path root = DAGPROP_SOURCE_DIR;
-  std::string examples;
-  for (const auto& entry : std::filesystem::directory_iterator(root / "docs" / "examples")) {
-    if (entry.path().extension() == ".cpp") examples += read_file(entry.path());
+// The trimmed, non-empty lines of the ```cpp blocks of a Markdown file.
+std::vector<std::string> snippet_lines(const std::filesystem::path& markdown) {
+  std::vector<std::string> lines;
+  std::istringstream in(read(markdown));
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    const std::string text = trimmed(line);
+    if (text.starts_with("```")) {
+      inside = text == "```cpp";
+      continue;
+    }
+    if (inside && !text.empty()) lines.push_back(text);
   }
-  std::vector<std::filesystem::path> documents{root / "README.md"};
-  for (const auto& entry : std::filesystem::directory_iterator(root / "docs")) {
+  return lines;
+}
+
+// Every trimmed line of every example program, each between newlines.
+std::string example_lines() {
+  std::string lines = "\n";
+  for (const auto& entry : std::filesystem::directory_iterator(kSource / "docs" / "examples")) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::istringstream in(read(entry.path()));
+    for (std::string line; std::getline(in, line);) lines += trimmed(line) + "\n";
+  }
+  return lines;
+}
+
+TEST(DocsSnippets, EverySnippetLineComesFromACompiledExample) {
+  const std::string examples = example_lines();
+  std::vector<std::filesystem::path> documents{kSource / "README.md"};
+  for (const auto& entry : std::filesystem::directory_iterator(kSource / "docs")) {
     if (entry.path().extension() == ".md") documents.push_back(entry.path());
   }
   int checked = 0;
   for (const auto& document : documents) {
-    for (const std::string& snippet : cpp_snippets(read_file(document))) {
-      EXPECT_NE(examples.find(snippet), std::string::npos)
-          << document << " shows a snippet that is not in docs/examples/*.cpp:\n"
-          << snippet;
+    for (const std::string& line : snippet_lines(document)) {
+      EXPECT_NE(examples.find("\n" + line + "\n"), std::string::npos)
+          << document.filename() << ": the snippet line\n  " << line << "\nis in no program of docs/examples/";
       ++checked;
     }
   }

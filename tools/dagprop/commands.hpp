@@ -9,5 +9,7 @@ void add_demo_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_study_command(CLI::App& app);
+void add_dot_command(CLI::App& app);
+void add_info_command(CLI::App& app);
 
 }  // namespace dagprop::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   dagprop::cli::add_train_command(app);
   dagprop::cli::add_study_command(app);
   dagprop::cli::remember_command_line(argc, argv);
+  dagprop::cli::add_dot_command(app);
+  dagprop::cli::add_info_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

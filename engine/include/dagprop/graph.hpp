@@ -48,6 +48,9 @@ class Graph {
   Expr constant(const TensorView& value, std::string_view name = {});
   // Marks an input so that backward() fills its gradient too.
   void set_requires_grad(Expr input, bool requires_grad = true);
+  // Marks a node as part of a backward graph (NodeFlags::gradient): grad() marks the nodes it
+  // builds, and a graph file restores the mark when it is loaded.
+  void mark_gradient(Expr node);
 
   // Adds an op node. Shape and dtype rules are checked here, so a bad graph fails where it is
   // built.

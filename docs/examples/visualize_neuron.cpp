@@ -1,0 +1,24 @@
+// docs/visualization.md, first picture: the seed neuron with the value and gradient of every node.
+// Usage: example_visualize_neuron OUTPUT_DIR (writes neuron.svg and neuron.dot)
+#include <string>
+
+#include <dagprop/dagprop.hpp>
+#include <dagprop/dot.hpp>
+#include <dagprop/snapshot.hpp>
+
+int main(int argc, char** argv) {
+  const std::string out = argc > 1 ? argv[1] : ".";
+  dagprop::Graph g;
+  auto x1 = g.constant(0.5), x2 = g.constant(0.6);
+  auto w1 = g.parameter("w1", 0.1), w2 = g.parameter("w2", 0.2), b = g.parameter("b", 0.3);
+  auto a = g.set_name(relu(w1 * x1 + w2 * x2 + b), "a");
+
+  // The value of every node and the gradient of a with respect to each, from one run.
+  const dagprop::Snapshot snapshot = dagprop::trace_gradients(a);
+  dagprop::DotOptions options;
+  options.snapshot = &snapshot;
+  options.title = "a = relu(w1 x1 + w2 x2 + b)";
+  dagprop::render(g, out + "/neuron.svg", options);
+  dagprop::render(g, out + "/neuron.dot", options);
+  return 0;
+}

@@ -1,0 +1,71 @@
+// Snapshots of values and gradients, and the gradient of a loss with respect to every node.
+#include <dagprop/snapshot.hpp>
+
+#include <dagprop/autodiff.hpp>
+#include <dagprop/op_def.hpp>
+#include <dagprop/plan.hpp>
+
+namespace dagprop {
+
+const Tensor* Snapshot::value(NodeId id) const {
+  const auto it = values.find(id);
+  return it == values.end() ? nullptr : &it->second;
+}
+
+const Tensor* Snapshot::gradient(NodeId id) const {
+  const auto it = gradients.find(id);
+  return it == gradients.end() ? nullptr : &it->second;
+}
+
+Snapshot trace_gradients(Expr loss, const std::vector<Feed>& feeds) {
+  Graph& graph = loss.graph();
+  const std::vector<NodeId> order = topological_order(graph, {loss.id()});
+  // grad() refuses to differentiate through an input an op declares non-differentiable, so the
+  // nodes feeding such an input, and everything they depend on, are left out. The reverse order
+  // visits every consumer before its inputs.
+  std::vector<bool> excluded(graph.size(), false);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const NodeId id = *it;
+    const std::uint32_t nondifferentiable = graph.op_of(id).nondifferentiable_inputs;
+    const auto inputs = graph.inputs_of(id);
+    for (std::size_t slot = 0; slot < inputs.size(); ++slot) {
+      if (excluded[id] || (nondifferentiable >> slot & 1U)) excluded[inputs[slot]] = true;
+    }
+  }
+  std::vector<Expr> wrt;
+  for (const NodeId id : order) {
+    if (!excluded[id]) wrt.push_back(graph.expr(id));
+  }
+  const std::vector<Expr> gradients = grad(loss, wrt);
+  // Running the loss with its gradients leaves every node the loss depends on in the last plan.
+  std::vector<Expr> outputs{loss};
+  outputs.insert(outputs.end(), gradients.begin(), gradients.end());
+  std::vector<Tensor> computed = graph.run(outputs, feeds);
+
+  Snapshot snapshot;
+  for (const NodeId id : order) {
+    if (graph.has_value(id)) snapshot.values.emplace(id, Tensor(graph.value(graph.expr(id))));
+  }
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    snapshot.gradients.emplace(wrt[i].id(), std::move(computed[i + 1]));
+  }
+  return snapshot;
+}
+
+std::optional<TensorView> latest_value(const Graph& graph, const Snapshot* snapshot, NodeId id) {
+  if (snapshot != nullptr) {
+    if (const Tensor* stored = snapshot->value(id)) return stored->view();
+  }
+  if (graph.has_value(id)) return graph.value(Expr(const_cast<Graph*>(&graph), id));
+  return std::nullopt;
+}
+
+std::optional<TensorView> latest_gradient(const Graph& graph, const Snapshot* snapshot, NodeId id) {
+  if (snapshot != nullptr) {
+    if (const Tensor* stored = snapshot->gradient(id)) return stored->view();
+  }
+  if (graph.has_grad(id)) return graph.grad(Expr(const_cast<Graph*>(&graph), id));
+  return std::nullopt;
+}
+
+}  // namespace dagprop

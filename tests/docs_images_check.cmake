@@ -1,0 +1,41 @@
+# Draws the pictures of docs/visualization.md again and compares them with the committed ones in
+# docs/images: the DOT must be the same text; the SVG the same nodes, edges and texts (its
+# coordinates depend on the fonts installed, so they are not compared).
+# Variables: NEURON and MLP (the example programs), OUT (a scratch directory), IMAGES (docs/images).
+file(MAKE_DIRECTORY "${OUT}")
+foreach(program IN ITEMS "${NEURON}" "${MLP}")
+  execute_process(COMMAND "${program}" "${OUT}" RESULT_VARIABLE status ERROR_VARIABLE err)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${program} failed (${status}): ${err}")
+  endif()
+endforeach()
+
+set(fix "regenerate them with `cmake --build build --target docs_images` and commit docs/images")
+function(svg_signature file result)
+  file(READ "${file}" svg)
+  string(REGEX MATCHALL "class=\"node\"" nodes "${svg}")
+  string(REGEX MATCHALL "class=\"edge\"" edges "${svg}")
+  string(REGEX MATCHALL ">[^<]*</text>" texts "${svg}")
+  list(LENGTH nodes node_count)
+  list(LENGTH edges edge_count)
+  set(${result} "${node_count} nodes, ${edge_count} edges, texts ${texts}" PARENT_SCOPE)
+endfunction()
+
+foreach(picture neuron mlp_collapsed)
+  foreach(extension dot svg)
+    if(NOT EXISTS "${IMAGES}/${picture}.${extension}")
+      message(FATAL_ERROR "docs/images/${picture}.${extension} is missing: ${fix}")
+    endif()
+  endforeach()
+  file(READ "${IMAGES}/${picture}.dot" committed)
+  file(READ "${OUT}/${picture}.dot" drawn)
+  if(NOT committed STREQUAL drawn)
+    message(FATAL_ERROR "docs/images/${picture}.dot differs from what the code draws now: ${fix}")
+  endif()
+  svg_signature("${IMAGES}/${picture}.svg" committed)
+  svg_signature("${OUT}/${picture}.svg" drawn)
+  if(NOT committed STREQUAL drawn)
+    message(FATAL_ERROR "docs/images/${picture}.svg differs from what the code draws now: ${fix}\n"
+                        "committed: ${committed}\ndrawn: ${drawn}")
+  endif()
+endforeach()

@@ -1,0 +1,88 @@
+// `dagprop dot FILE`: draws a saved graph, with the values and gradients the file carries. DOT goes
+// to standard output unless -o names a picture file (.svg, .png, .pdf or .dot).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <dagprop/dot.hpp>
+#include <dagprop/error.hpp>
+#include <dagprop/graph_io.hpp>
+
+#include "commands.hpp"
+
+namespace dagprop::cli {
+namespace {
+
+struct DotSettings {
+  std::string file, output, focus, rankdir = "LR";
+  bool gradient_nodes = false, no_legend = false;
+  std::vector<std::string> collapse;
+  std::size_t top_k = 0;
+};
+
+// "#17" is node 17; anything else is a full node name ("layer1/W").
+NodeId resolve_node(Graph& graph, const std::string& text) {
+  if (text.size() > 1 && text[0] == '#') {
+    std::size_t used = 0;
+    unsigned long long id = 0;
+    try {
+      id = std::stoull(text.substr(1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() - 1 || id >= graph.size()) {
+      throw Error("--focus " + text + ": the graph has nodes #0 to #" +
+                  std::to_string(graph.size() - 1) + "; give '#<id>' or a node's full name");
+    }
+    return static_cast<NodeId>(id);
+  }
+  return graph.find(text).id();
+}
+
+void draw(const DotSettings& settings) {
+  LoadedGraph loaded = load_graph(settings.file);
+  DotOptions options;
+  options.snapshot = &loaded.snapshot;
+  options.include_gradient_nodes = settings.gradient_nodes;
+  options.collapse = settings.collapse;
+  options.top_k = settings.top_k;
+  options.rankdir = settings.rankdir;
+  options.legend = !settings.no_legend;
+  options.title = settings.file;
+  if (!settings.focus.empty()) options.focus = resolve_node(*loaded.graph, settings.focus);
+  if (settings.output.empty()) {
+    const std::string dot = to_dot(*loaded.graph, options);
+    std::fwrite(dot.data(), 1, dot.size(), stdout);
+    return;
+  }
+  render(*loaded.graph, settings.output, options);
+  std::printf("dagprop: drew %s into %s\n", settings.file.c_str(), settings.output.c_str());
+}
+
+}  // namespace
+
+void add_dot_command(CLI::App& app) {
+  auto settings = std::make_shared<DotSettings>();
+  auto* dot = app.add_subcommand(
+      "dot", "Draw a saved graph with its values and gradients (DOT, SVG, PNG or PDF)");
+  dot->add_option("FILE", settings->file, "Graph file written by dagprop::save_graph")->required();
+  dot->add_option("-o,--output", settings->output,
+                  "Picture file; its extension picks the format: .svg, .png, .pdf or .dot "
+                  "(default: DOT on standard output)");
+  dot->add_flag("--grad", settings->gradient_nodes,
+                "Also draw the gradient nodes built by grad() and backward() (blue, dashed)");
+  dot->add_option("--collapse", settings->collapse,
+                  "Draw these scopes as one box each; '*' collapses every top-level scope")
+      ->expected(1, -1);
+  dot->add_option("--focus", settings->focus,
+                  "Draw only this node and what it depends on: a full name (layer1/W) or #id");
+  dot->add_option("--top-k", settings->top_k,
+                  "Draw only the K nodes with the largest gradients (0: all)");
+  dot->add_option("--rankdir", settings->rankdir, "Direction of data flow: LR or TB")
+      ->check(CLI::IsMember({"LR", "TB", "RL", "BT"}));
+  dot->add_flag("--no-legend", settings->no_legend, "Leave out the colour scale and style legend");
+  dot->callback([settings] { draw(*settings); });
+}
+
+}  // namespace dagprop::cli
