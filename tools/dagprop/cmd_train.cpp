@@ -6,9 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <dagprop/data/batches.hpp>
+#include <dagprop/dot.hpp>
 #include <dagprop/error.hpp>
+#include <dagprop/graph_io.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/trainer.hpp>
+#include <dagprop/snapshot.hpp>
 
 #include "commands.hpp"
 #include "experiment.hpp"
@@ -81,8 +85,12 @@ void write_metrics(const std::filesystem::path& out, const TrainCommand& c, cons
   if (!csv) throw Error("cannot write " + (out / "metrics.csv").string());
 }
 
+struct SavedModel {
+  std::string model_file, network_picture;
+};
+
 void write_timing(const std::filesystem::path& out, const nn::TrainHistory& history,
-                  std::int64_t examples_per_epoch) {
+                  std::int64_t examples_per_epoch, const SavedModel& saved) {
   std::ofstream csv(out / "timing.csv");
   csv << "epoch,seconds,train_examples_per_second\n";
   for (const nn::EpochRecord& e : history.epochs) {
@@ -91,8 +99,8 @@ void write_timing(const std::filesystem::path& out, const nn::TrainHistory& hist
   }
   const Json run = {{"command", remembered_command_line()},
                     {"seconds", history.seconds},
-                    {"model_file", nullptr},
-                    {"network_picture", nullptr}};
+                    {"model_file", saved.model_file},
+                    {"network_picture", saved.network_picture}};
   std::ofstream(out / "run.json") << run.dump(2) << '\n';
 }
 
@@ -118,17 +126,23 @@ void plot_curves(const std::filesystem::path& out, bool validation) {
                   png_and_svg("accuracy", curves("accuracy", "bottom right", 4, 6, test_loss + 1)));
 }
 
-// The trained graph as files: both wait on work in progress elsewhere in the project.
-void save_trained_graph(Graph& graph, const std::filesystem::path& out) {
-  (void)graph;
-  (void)out;
-  // HOOK(graph-file-format): save `graph` with its trained parameter values to
-  // out / "model.dagprop" here, with the engine's graph file format once it lands (another
-  // engineer is writing it; do not invent a format here), and set "model_file" in run.json.
-  // HOOK(dot-renderer): draw the network here, out / "network.svg": the nodes the training loss
-  // needs (inputs x and labels through layer1.. to loss; the evaluation and probe copies share
-  // its parameters and can be left out), with the DOT renderer once it lands, and set
-  // "network_picture" in run.json.
+// The trained graph as a graph file (parameters included; `dagprop dot` and `dagprop info` read
+// it), and a picture of the training part of the network with values and gradients on the first
+// training batch. The evaluation and probe heads share the parameters and are left out (focus).
+SavedModel save_trained_graph(nn::Trainer& trainer, const data::Dataset& train,
+                              const std::filesystem::path& out) {
+  SavedModel saved{(out / "model.json").string(), (out / "network.svg").string()};
+  save_graph(trainer.graph(), saved.model_file);
+  const std::int64_t rows = trainer.options().batch_size;
+  Tensor features(Shape{rows, train.num_features()}, DType::f32), labels(Shape{rows}, DType::f32);
+  data::copy_rows(train, 0, rows, features, labels);
+  const Snapshot snapshot = trace_gradients(trainer.loss(), trainer.batch_feeds(features, labels));
+  DotOptions options;
+  options.snapshot = &snapshot;
+  options.focus = trainer.loss().id();
+  options.title = "The trained network: values and gradients on the first training batch";
+  render(trainer.graph(), saved.network_picture, options);
+  return saved;
 }
 
 void run_train(const TrainCommand& c) {
@@ -148,9 +162,9 @@ void run_train(const TrainCommand& c) {
   write_metrics(out, c, d, history);
   const std::int64_t trained_per_epoch =
       d.train.size() / c.training.batch_size * c.training.batch_size;
-  write_timing(out, history, trained_per_epoch);
+  const SavedModel saved = save_trained_graph(trainer, d.train, out);
+  write_timing(out, history, trained_per_epoch, saved);
   if (!c.no_plots) plot_curves(out, d.validation.has_value());
-  save_trained_graph(trainer.graph(), out);
   std::printf("test accuracy %.4f after %d epochs in %.1f s; metrics, curves and run facts in %s\n",
               history.epochs.back().test.accuracy, c.training.epochs, history.seconds, out.c_str());
 }

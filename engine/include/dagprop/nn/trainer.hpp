@@ -102,6 +102,12 @@ class Trainer {
   Evaluation evaluate(const data::Dataset& dataset);
 
   Graph& graph() { return graph_; }
+  // The training loss on one batch, and the feeds that give it a batch (features [batch, d], labels
+  // [batch]): for pictures and checks of the trained model.
+  Expr loss() const { return loss_; }
+  std::vector<Feed> batch_feeds(const Tensor& features, const Tensor& labels) const {
+    return {{x_, features}, {labels_, labels}};
+  }
   const Mlp& model() const { return *model_; }
   const TrainOptions& options() const { return options_; }
 
