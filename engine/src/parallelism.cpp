@@ -22,10 +22,16 @@ std::string format_number(double value) {
 
 double estimated_work(const Graph& graph, NodeId node) {
   if (graph.is_leaf(node)) return 0.0;
-  std::int64_t numel = graph.shape_of(node).numel();
+  std::int64_t largest = graph.shape_of(node).numel();
   for (const NodeId input : graph.inputs_of(node))
-    numel = std::max(numel, graph.shape_of(input).numel());
-  return static_cast<double>(numel) * graph.op_of(node).cost_per_element;
+    largest = std::max(largest, graph.shape_of(input).numel());
+  return static_cast<double>(largest) * graph.op_of(node).cost_per_element;
+}
+
+double estimated_work(const OpDef& op, std::span<const KernelArg> operands) {
+  std::int64_t largest = 0;
+  for (const KernelArg& operand : operands) largest = std::max(largest, operand.numel());
+  return static_cast<double>(largest) * op.cost_per_element;
 }
 
 ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr>& outputs) {

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include <dagprop/graph.hpp>
+#include <dagprop/op_def.hpp>
 #include <dagprop/parallelism.hpp>
 #include <dagprop/plan.hpp>
 
@@ -48,6 +49,31 @@ class StepIndex {
   std::vector<std::uint32_t> index_;
 };
 
+// The steps whose results each step reads (leaves left out). Looked up once: the passes below read
+// them three times, and the node arena they come from is far larger than this table.
+class Producers {
+ public:
+  Producers(const Graph& graph, std::span<const PlanStep> steps) {
+    const StepIndex step_of(steps);
+    first_.reserve(steps.size() + 1);
+    first_.push_back(0);
+    for (const PlanStep& step : steps) {
+      for (const NodeId input : graph.inputs_of(step.node)) {
+        const std::uint32_t p = step_of(input);
+        if (p != kNone) producers_.push_back(p);
+      }
+      first_.push_back(static_cast<std::uint32_t>(producers_.size()));
+    }
+  }
+  std::span<const std::uint32_t> of(std::uint32_t step) const {
+    return {producers_.data() + first_[step], first_[step + 1] - first_[step]};
+  }
+
+ private:
+  std::vector<std::uint32_t> first_;
+  std::vector<std::uint32_t> producers_;
+};
+
 // A small set of run ids, bounded by kMaxRunPredecessors.
 class RunSet {
  public:
@@ -71,15 +97,13 @@ struct Runs {
   std::vector<std::uint32_t> run_of;      // per step
 };
 
-Runs cut_into_runs(const Graph& graph, std::span<const PlanStep> steps, const StepIndex& step_of,
-                   std::span<const double> step_work) {
-  const std::size_t n = steps.size();
+Runs cut_into_runs(const Producers& producers, std::span<const double> step_work) {
+  const std::size_t n = step_work.size();
   // consumers[s]: how many input slots of later steps read step s, saturated at 2 (a fork).
   std::vector<std::uint8_t> consumers(n, 0);
-  for (const PlanStep& step : steps) {
-    for (const NodeId input : graph.inputs_of(step.node)) {
-      const std::uint32_t p = step_of(input);
-      if (p != kNone && consumers[p] < 2) ++consumers[p];
+  for (std::uint32_t s = 0; s < n; ++s) {
+    for (const std::uint32_t p : producers.of(s)) {
+      if (consumers[p] < 2) ++consumers[p];
     }
   }
 
@@ -93,9 +117,7 @@ Runs cut_into_runs(const Graph& graph, std::span<const PlanStep> steps, const St
     bool consumes_previous = false;
     bool too_many = false;
     new_waits.clear();
-    for (const NodeId input : graph.inputs_of(steps[s].node)) {
-      const std::uint32_t p = step_of(input);
-      if (p == kNone) continue;
+    for (const std::uint32_t p : producers.of(s)) {
       consumes_previous = consumes_previous || p + 1 == s;
       const std::uint32_t run = runs.run_of[p];
       if (run == current || waits_for.contains(run) || new_waits.contains(run)) continue;
@@ -118,9 +140,8 @@ Runs cut_into_runs(const Graph& graph, std::span<const PlanStep> steps, const St
       runs.first_step.push_back(s);
       runs.work.push_back(0.0);
       waits_for.clear();
-      for (const NodeId input : graph.inputs_of(steps[s].node)) {
-        const std::uint32_t p = step_of(input);
-        if (p == kNone || waits_for.contains(runs.run_of[p])) continue;
+      for (const std::uint32_t p : producers.of(s)) {
+        if (waits_for.contains(runs.run_of[p])) continue;
         // A run waiting for more than the bound is never joined by a step with new waits.
         if (waits_for.full()) break;
         waits_for.insert(runs.run_of[p]);
@@ -134,15 +155,21 @@ Runs cut_into_runs(const Graph& graph, std::span<const PlanStep> steps, const St
 
 }  // namespace
 
-TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps) {
+TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps,
+                             std::span<const KernelArg> args) {
   const std::size_t n = steps.size();
   if (n == 0) return;
-  const StepIndex step_of(steps);
+  const Producers producers(graph, steps);
+  const OpRegistry& registry = OpRegistry::global();
   std::vector<double> step_work(n);
-  for (std::size_t s = 0; s < n; ++s)
-    step_work[s] = estimated_work(graph, steps[s].node) + kStepOverheadWork;
+  for (std::size_t s = 0; s < n; ++s) {
+    const PlanStep& step = steps[s];
+    step_work[s] =
+        estimated_work(registry[step.op], args.subspan(step.first_arg, step.num_inputs + 1)) +
+        kStepOverheadWork;
+  }
 
-  Runs runs = cut_into_runs(graph, steps, step_of, step_work);
+  Runs runs = cut_into_runs(producers, step_work);
 
   // Merge consecutive cheap runs; a run worth a task stays alone.
   std::vector<std::uint32_t> task_of_run(runs.work.size());
@@ -170,9 +197,7 @@ TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps
   num_predecessors_.assign(num, 0);
   for (std::uint32_t t = 0; t < num; ++t) {
     for (std::uint32_t s = first_step_[t]; s < first_step_[t + 1]; ++s) {
-      for (const NodeId input : graph.inputs_of(steps[s].node)) {
-        const std::uint32_t p = step_of(input);
-        if (p == kNone) continue;
+      for (const std::uint32_t p : producers.of(s)) {
         const std::uint32_t u = task_of[p];
         if (u == t || marked[u] == t) continue;
         marked[u] = t;

@@ -67,6 +67,21 @@ TEST(ParallelismReport, ReductionsCountTheElementsTheyRead) {
   EXPECT_DOUBLE_EQ(estimated_work(g, x.id()), 0.0);
 }
 
+TEST(ParallelismReport, CompiledStepsAreEstimatedLikeTheirNodes) {
+  Graph g;
+  const Expr x = g.parameter("x", Tensor::full(Shape{32, 64}, 0.5));
+  const Expr w = g.parameter("w", Tensor::full(Shape{64, 16}, 0.5));
+  const Expr y = sum(tanh(matmul(x, w)), 1);
+  const Plan& plan = g.plan_for({y});
+  ASSERT_EQ(plan.steps().size(), 3u);
+  for (const PlanStep& step : plan.steps()) {
+    const std::span<const KernelArg> operands(plan.args().data() + step.first_arg,
+                                              step.num_inputs + 1);
+    EXPECT_DOUBLE_EQ(estimated_work(g.op_of(step.node), operands), estimated_work(g, step.node))
+        << g.describe(step.node);
+  }
+}
+
 TEST(ParallelismReport, LeavesAloneHaveNoWorkAndParallelismOne) {
   Graph g;
   const Expr x = g.parameter("x", 1.0);

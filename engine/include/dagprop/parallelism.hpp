@@ -2,6 +2,7 @@
 // the per-node cost estimate that the scheduler also uses to cut plans into tasks.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,11 +12,16 @@
 namespace dagprop {
 
 class Graph;
+struct KernelArg;
+struct OpDef;
 
 // Estimated work of computing a node: numel * the op's cost_per_element (OpDef), where numel is
 // that of the largest operand, output or input, so that reductions count what they read. Leaves
 // cost 0: their values are stored or fed, never computed.
 double estimated_work(const Graph& graph, NodeId node);
+// The same estimate for a compiled step, from its operands as its kernel sees them (inputs and
+// output, Plan::args()).
+double estimated_work(const OpDef& op, std::span<const KernelArg> operands);
 
 struct ParallelismReport {
   std::size_t num_nodes = 0;  // op nodes the outputs need (leaves are not counted)

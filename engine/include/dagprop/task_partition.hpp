@@ -12,6 +12,7 @@ namespace dagprop {
 
 class Graph;
 struct PlanStep;
+struct KernelArg;
 
 // Estimated work (estimated_work() units, roughly a nanosecond each) below which a piece of the
 // plan is not worth a task of its own: handing a task to another thread costs about a microsecond,
@@ -30,7 +31,9 @@ struct StepRange {
 class TaskPartition {
  public:
   TaskPartition() = default;
-  TaskPartition(const Graph& graph, std::span<const PlanStep> steps);
+  // `args` are the plan's kernel operands (Plan::args()), which give the steps' sizes.
+  TaskPartition(const Graph& graph, std::span<const PlanStep> steps,
+                std::span<const KernelArg> args);
 
   std::uint32_t num_tasks() const { return static_cast<std::uint32_t>(work_.size()); }
   StepRange steps_of(std::uint32_t task) const {
