@@ -33,12 +33,17 @@ class TaskRun {
   TaskRun(const Plan& plan, Graph& graph, std::atomic<std::uint32_t>* pending)
       : plan_(plan), graph_(graph), tasks_(plan.tasks()), pending_(pending) {}
 
+  // Offers all initial tasks but the first to the group, and runs the first on this thread: a
+  // plan of one chain never leaves the calling thread.
   void start(tbb::task_group& group) {
     group_ = &group;
+    const auto initial = tasks_.initial_tasks();
     detail::happens_before(this);  // the fed inputs and this object, for the first tasks
-    for (const std::uint32_t task : tasks_.initial_tasks()) {
+    for (std::size_t i = 1; i < initial.size(); ++i) {
+      const std::uint32_t task = initial[i];
       group.run([this, task] { run_from(task); });
     }
+    if (!initial.empty()) run_chain(initial.front());
   }
 
   // Runs `task`, then successors that it makes ready, one after the other on this thread.
