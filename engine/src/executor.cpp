@@ -7,6 +7,8 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/plan.hpp>
 
+#include "tbb_executor.hpp"
+
 namespace dagprop {
 namespace {
 
@@ -76,10 +78,11 @@ void SerialExecutor::run(Plan& plan, Graph& graph) {
   for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
 }
 
-// Replaced by the TBB executor when it is built (executor_tbb.cpp); until then every thread count
-// runs serially.
-std::unique_ptr<Executor> make_executor(int /*num_threads*/) {
-  return std::make_unique<SerialExecutor>();
+// 0 threads: the serial executor, which never splits kernels. n >= 1: the TBB executor with n
+// threads (1 runs the same tasks on the calling thread only).
+std::unique_ptr<Executor> make_executor(int num_threads) {
+  if (num_threads == 0) return std::make_unique<SerialExecutor>();
+  return std::make_unique<TbbExecutor>(num_threads);
 }
 
 }  // namespace dagprop

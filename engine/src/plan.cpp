@@ -125,6 +125,7 @@ Plan::Plan(const Graph& graph, std::vector<NodeId> outputs)
     args_.push_back({locations_[id], &graph.shape_of(id)});
     steps_.push_back(step);
   }
+  tasks_ = TaskPartition(graph, steps_, args_);
 }
 
 Plan::~Plan() = default;

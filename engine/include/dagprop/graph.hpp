@@ -2,6 +2,7 @@
 // and runs plans for requested outputs.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <deque>
@@ -137,8 +138,8 @@ class Graph {
   void set_anomaly_mode(bool enabled) { anomaly_mode_ = enabled; }
   bool anomaly_mode() const { return anomaly_mode_; }
   // The node that anomaly mode stopped at in the last failing run (kNoNode if none).
-  NodeId anomaly_node() const { return anomaly_node_; }
-  void set_anomaly_node(NodeId id) { anomaly_node_ = id; }
+  NodeId anomaly_node() const { return anomaly_node_.load(std::memory_order_relaxed); }
+  void set_anomaly_node(NodeId id) { anomaly_node_.store(id, std::memory_order_relaxed); }
 
   // The graph a handle belongs to must be this one.
   void check_owns(Expr e, std::string_view what) const;
@@ -183,7 +184,8 @@ class Graph {
   int num_threads_ = 0;
   std::unique_ptr<Executor> executor_;
   bool anomaly_mode_ = false;
-  NodeId anomaly_node_ = kNoNode;
+  // Atomic: tasks of the parallel executor may report anomalies at the same time.
+  std::atomic<NodeId> anomaly_node_ = kNoNode;
 };
 
 }  // namespace dagprop

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <dagprop/node.hpp>
+#include <dagprop/task_partition.hpp>
 #include <dagprop/tensor.hpp>
 
 namespace dagprop {
@@ -47,6 +48,8 @@ class Plan {
   const std::vector<KernelArg>& args() const { return args_; }
   const std::vector<FeedSlot>& feeds() const { return feeds_; }
   std::size_t workspace_bytes() const { return workspace_bytes_; }
+  // The steps cut into tasks for the parallel executor (see task_partition.hpp).
+  const TaskPartition& tasks() const { return tasks_; }
 
   bool computes(NodeId id) const;
   // The node's value in this plan's workspace (or the leaf's own storage).
@@ -62,6 +65,7 @@ class Plan {
   std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
   std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
   std::size_t workspace_bytes_ = 0;
+  TaskPartition tasks_;
 };
 
 // The nodes that `outputs` depend on, in an order where every node follows its inputs. Computed by

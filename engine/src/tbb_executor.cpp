@@ -1,0 +1,147 @@
+// The TBB executor: a tbb::task_group inside a tbb::task_arena, with a dependency count per task.
+//
+// A finished task decrements the counts of its successors; it goes on with the first one that
+// becomes ready on the same thread (no hand-off for chains) and gives the others to the group,
+// where idle threads steal them. Kernels inside a task may split large loops (KernelParallelism),
+// and the threads waiting in the arena take those chunks too.
+//
+// Results do not depend on the thread count: every step is computed by one kernel call from the
+// same inputs, and kernels cut their loops at fixed sizes (kernel_loops.hpp).
+//
+// Failures: a task that throws stops the run (no new task starts), and the plan is then replayed
+// serially, which throws the error of the first failing step in plan order: exactly the error of
+// the serial executor, not whichever failure won the race between threads.
+#include "tbb_executor.hpp"
+
+#include <exception>
+#include <mutex>
+
+#include <oneapi/tbb/task_group.h>
+
+#include <dagprop/graph.hpp>
+#include <dagprop/kernel_loops.hpp>
+
+#include "happens_before.hpp"
+
+namespace dagprop {
+namespace {
+
+constexpr std::uint32_t kNoTask = ~std::uint32_t{0};
+
+class TaskRun {
+ public:
+  TaskRun(const Plan& plan, Graph& graph, std::atomic<std::uint32_t>* pending)
+      : plan_(plan), graph_(graph), tasks_(plan.tasks()), pending_(pending) {}
+
+  // Offers all initial tasks but the first to the group, and runs the first on this thread: a
+  // plan of one chain never leaves the calling thread.
+  void start(tbb::task_group& group) {
+    group_ = &group;
+    const auto initial = tasks_.initial_tasks();
+    detail::happens_before(this);  // the fed inputs and this object, for the first tasks
+    for (std::size_t i = 1; i < initial.size(); ++i) {
+      const std::uint32_t task = initial[i];
+      group.run([this, task] { run_from(task); });
+    }
+    if (!initial.empty()) run_chain(initial.front());
+  }
+
+  // Runs `task`, then successors that it makes ready, one after the other on this thread.
+  void run_from(std::uint32_t task) {
+    detail::happens_after(this);
+    run_chain(task);
+    detail::happens_before(this);  // everything this thread wrote, for the spawned tasks and the
+                                   // caller, which takes it up after the group's wait
+  }
+
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::exception_ptr first_failure() const { return first_failure_; }
+
+ private:
+  void run_chain(std::uint32_t task) {
+    const KernelParallelism parallel_kernels(true);
+    while (task != kNoTask && !failed_.load(std::memory_order_relaxed)) {
+      try {
+        const StepRange range = tasks_.steps_of(task);
+        for (std::uint32_t s = range.begin; s < range.end; ++s)
+          run_step(plan_, plan_.steps()[s], graph_);
+      } catch (...) {
+        record_failure(std::current_exception());
+        return;
+      }
+      std::uint32_t next = kNoTask;
+      for (const std::uint32_t successor : tasks_.successors_of(task)) {
+        // acq_rel: the last finisher sees every predecessor's outputs before running the successor.
+        if (pending_[successor].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+        if (next == kNoTask) {
+          next = successor;
+        } else {
+          detail::happens_before(this);
+          group_->run([this, successor] { run_from(successor); });
+        }
+      }
+      task = next;
+    }
+  }
+
+  void record_failure(std::exception_ptr failure) {
+    const std::lock_guard<std::mutex> lock(failure_mutex_);
+    if (!first_failure_) first_failure_ = std::move(failure);
+    failed_.store(true, std::memory_order_release);
+  }
+
+  const Plan& plan_;
+  Graph& graph_;
+  const TaskPartition& tasks_;
+  std::atomic<std::uint32_t>* pending_;
+  tbb::task_group* group_ = nullptr;
+  std::atomic<bool> failed_{false};
+  std::mutex failure_mutex_;
+  std::exception_ptr first_failure_;
+};
+
+int default_worker_limit() {
+  return static_cast<int>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+}
+
+}  // namespace
+
+TbbExecutor::TbbExecutor(int num_threads) : arena_(num_threads) {
+  if (num_threads > default_worker_limit()) {
+    worker_limit_ = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(num_threads));
+  }
+}
+
+TbbExecutor::~TbbExecutor() = default;
+
+void TbbExecutor::run(Plan& plan, Graph& graph) {
+  const TaskPartition& tasks = plan.tasks();
+  const std::uint32_t num_tasks = tasks.num_tasks();
+  if (num_tasks == 0) return;
+  if (num_tasks > pending_capacity_) {
+    pending_ = std::make_unique<std::atomic<std::uint32_t>[]>(num_tasks);
+    pending_capacity_ = num_tasks;
+  }
+  for (std::uint32_t t = 0; t < num_tasks; ++t)
+    pending_[t].store(tasks.num_predecessors(t), std::memory_order_relaxed);
+
+  TaskRun task_run(plan, graph, pending_.get());
+  arena_.execute([&] {
+    tbb::task_group group;
+    task_run.start(group);
+    group.wait();
+    detail::happens_after(&task_run);
+  });
+  if (!task_run.failed()) return;
+
+  // Replay serially, kernels included, to throw the serial executor's error.
+  graph.set_anomaly_node(kNoNode);
+  const KernelParallelism serial_kernels(false);
+  for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
+  // The failure did not repeat (it was not caused by the plan's data, e.g. out of memory).
+  std::rethrow_exception(task_run.first_failure());
+}
+
+}  // namespace dagprop

@@ -1,0 +1,137 @@
+// How a plan is cut into tasks: chains fused, expensive independent branches apart, cheap pieces
+// merged, dependencies exact.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include <dagprop/dagprop.hpp>
+
+#include "parallel/random_dag.hpp"
+
+namespace dagprop {
+namespace {
+
+// Whether task `to` can be reached from task `from` in the task graph (ids increase along edges).
+bool task_path_exists(const TaskPartition& tasks, std::uint32_t from, std::uint32_t to) {
+  std::vector<bool> reached(tasks.num_tasks(), false);
+  reached[from] = true;
+  for (std::uint32_t t = from; t <= to; ++t) {
+    if (!reached[t]) continue;
+    for (const std::uint32_t next : tasks.successors_of(t)) reached[next] = true;
+  }
+  return reached[to];
+}
+
+std::uint32_t task_of(const Plan& plan, NodeId node) {
+  const TaskPartition& tasks = plan.tasks();
+  for (std::uint32_t t = 0; t < tasks.num_tasks(); ++t) {
+    const StepRange range = tasks.steps_of(t);
+    for (std::uint32_t s = range.begin; s < range.end; ++s) {
+      if (plan.steps()[s].node == node) return t;
+    }
+  }
+  return kNoNode;
+}
+
+TEST(TaskPartition, ChainOfCheapNodesIsOneTask) {
+  Graph g;
+  const Expr x0 = g.parameter("x0", 0.5);
+  Expr x = x0;
+  for (int i = 0; i < 1000; ++i) x = tanh(x * 0.9 + 0.01);
+  const Plan& plan = g.plan_for({x});
+  EXPECT_EQ(plan.tasks().num_tasks(), 1u);
+  EXPECT_EQ(plan.tasks().steps_of(0).end, plan.steps().size());
+}
+
+TEST(TaskPartition, ExpensiveIndependentBranchesAreTasksWithNoPathBetweenThem) {
+  Graph g;
+  const Expr x = g.parameter("x", Tensor::full(Shape{128, 128}, 0.01));
+  std::vector<Expr> branch_ends;
+  Expr total;
+  for (int b = 0; b < 4; ++b) {
+    const Expr w = g.parameter("w" + std::to_string(b), Tensor::full(Shape{128, 128}, 0.02));
+    branch_ends.push_back(tanh(matmul(tanh(matmul(x, w)), w)));
+    total = b == 0 ? sum(branch_ends.back()) : total + sum(branch_ends.back());
+  }
+  const Plan& plan = g.plan_for({total});
+  const TaskPartition& tasks = plan.tasks();
+  std::vector<std::uint32_t> branch_tasks;
+  for (const Expr& e : branch_ends) branch_tasks.push_back(task_of(plan, e.id()));
+  for (std::size_t a = 0; a < branch_tasks.size(); ++a) {
+    for (std::size_t b = a + 1; b < branch_tasks.size(); ++b) {
+      ASSERT_NE(branch_tasks[a], branch_tasks[b]);
+      EXPECT_FALSE(task_path_exists(tasks, branch_tasks[a], branch_tasks[b]))
+          << "branches " << a << " and " << b << " would not run concurrently";
+    }
+  }
+}
+
+TEST(TaskPartition, CheapIndependentBranchesAreMergedIntoFewTasks) {
+  Graph g;
+  Expr total;
+  for (int b = 0; b < 64; ++b) {
+    Expr x = g.parameter("x" + std::to_string(b), 0.1 * b);
+    for (int i = 0; i < 5; ++i) x = sigmoid(x * 2.0);
+    total = b == 0 ? x : total + x;
+  }
+  const Plan& plan = g.plan_for({total});
+  EXPECT_LE(plan.tasks().num_tasks(), 2u) << "64 cheap branches should not be 64 tasks";
+}
+
+TEST(TaskPartition, TasksCoverThePlanInOrderAndRecordEveryDependency) {
+  Graph g;
+  const testing::RandomDag dag = testing::build_random_dag(g, 5, 400, 24);
+  const std::vector<Expr> gradients = grad(dag.loss, dag.parameters);
+  std::vector<Expr> outputs{dag.loss};
+  outputs.insert(outputs.end(), gradients.begin(), gradients.end());
+  const Plan& plan = g.plan_for(outputs);
+  const TaskPartition& tasks = plan.tasks();
+  ASSERT_GT(tasks.num_tasks(), 1u);
+
+  std::vector<std::uint32_t> task_of_node(g.size(), kNoNode);
+  std::uint32_t next_step = 0;
+  for (std::uint32_t t = 0; t < tasks.num_tasks(); ++t) {
+    const StepRange range = tasks.steps_of(t);
+    ASSERT_EQ(range.begin, next_step) << "task " << t << " does not continue the plan order";
+    ASSERT_LT(range.begin, range.end) << "task " << t << " is empty";
+    for (std::uint32_t s = range.begin; s < range.end; ++s) task_of_node[plan.steps()[s].node] = t;
+    next_step = range.end;
+  }
+  EXPECT_EQ(next_step, plan.steps().size());
+
+  std::vector<std::uint32_t> predecessors(tasks.num_tasks(), 0);
+  for (std::uint32_t t = 0; t < tasks.num_tasks(); ++t) {
+    const auto successors = tasks.successors_of(t);
+    EXPECT_TRUE(std::is_sorted(successors.begin(), successors.end()));
+    EXPECT_EQ(std::adjacent_find(successors.begin(), successors.end()), successors.end());
+    for (const std::uint32_t s : successors) {
+      EXPECT_GT(s, t);
+      ++predecessors[s];
+    }
+  }
+  for (const PlanStep& step : plan.steps()) {
+    const std::uint32_t t = task_of_node[step.node];
+    for (const NodeId input : g.inputs_of(step.node)) {
+      const std::uint32_t u = task_of_node[input];
+      if (u == kNoNode || u == t) continue;  // a leaf, or inside the same task
+      const auto successors = tasks.successors_of(u);
+      EXPECT_TRUE(std::binary_search(successors.begin(), successors.end(), t))
+          << "task " << t << " reads a result of task " << u << " without depending on it";
+    }
+  }
+  for (std::uint32_t t = 0; t < tasks.num_tasks(); ++t) {
+    EXPECT_EQ(tasks.num_predecessors(t), predecessors[t]);
+    const auto initial = tasks.initial_tasks();
+    EXPECT_EQ(predecessors[t] == 0, std::find(initial.begin(), initial.end(), t) != initial.end());
+  }
+}
+
+TEST(TaskPartition, PlanWithOnlyLeavesHasNoTasks) {
+  Graph g;
+  const Expr x = g.parameter("x", 1.0);
+  EXPECT_EQ(g.plan_for({x}).tasks().num_tasks(), 0u);
+}
+
+}  // namespace
+}  // namespace dagprop

@@ -1,0 +1,157 @@
+// The TBB executor gives the serial executor's bits, at every thread count, run after run: values,
+// gradients and training steps.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <dagprop/dagprop.hpp>
+
+#include "parallel/random_dag.hpp"
+
+namespace dagprop {
+namespace {
+
+// Thread counts compared with the serial executor: one thread, this machine's cores, and more
+// threads than cores.
+constexpr int kThreadCounts[] = {1, 2, 8};
+constexpr int kRunsPerThreadCount = 3;
+
+// Everything one run produces: the requested values, then the stored gradients.
+std::vector<Tensor> run_and_collect(Graph& g, Expr loss, const std::vector<Expr>& values,
+                                    const std::vector<Expr>& gradients,
+                                    const std::vector<Feed>& feeds = {}) {
+  std::vector<Tensor> results = g.run(values, feeds);
+  g.backward(loss, feeds);
+  for (const Expr& e : gradients) results.emplace_back(e.grad());
+  return results;
+}
+
+void expect_bitwise_equal(const std::vector<Tensor>& expected, const std::vector<Tensor>& actual,
+                          const std::string& where) {
+  ASSERT_EQ(expected.size(), actual.size()) << where;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    EXPECT_TRUE(bitwise_equal(expected[i], actual[i])) << where << ": result " << i << " differs";
+}
+
+// Runs with the serial executor, then with the TBB executor at each thread count, several times.
+// Compares the gradients of those `candidates` that the loss reaches (backward() stores no others).
+void expect_same_bits_at_every_thread_count(Graph& g, Expr loss, const std::vector<Expr>& values,
+                                            const std::vector<Expr>& candidates,
+                                            const std::vector<Feed>& feeds = {}) {
+  g.set_num_threads(0);
+  g.backward(loss, feeds);
+  std::vector<Expr> gradients;
+  for (const Expr& e : candidates) {
+    if (g.has_grad(e.id())) gradients.push_back(e);
+  }
+  ASSERT_FALSE(gradients.empty());
+  const std::vector<Tensor> serial = run_and_collect(g, loss, values, gradients, feeds);
+  ASSERT_TRUE(std::isfinite(serial.front().item()));
+  for (const int threads : kThreadCounts) {
+    g.set_num_threads(threads);
+    for (int run = 0; run < kRunsPerThreadCount; ++run) {
+      expect_bitwise_equal(serial, run_and_collect(g, loss, values, gradients, feeds),
+                           std::to_string(threads) + " threads, run " + std::to_string(run));
+    }
+  }
+}
+
+TEST(ParallelDeterminism, RandomDagValuesAndGradientsAreBitwiseEqualToSerial) {
+  for (const std::uint64_t seed : {1u, 2u, 3u}) {
+    Graph g;
+    const testing::RandomDag dag = testing::build_random_dag(g, seed, 120, 48);
+    std::vector<Expr> values{dag.loss};
+    values.insert(values.end(), dag.ops.begin(), dag.ops.end());
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    expect_same_bits_at_every_thread_count(g, dag.loss, values, dag.parameters);
+  }
+}
+
+TEST(ParallelDeterminism, LargeKernelsSplitIntoChunksGiveSerialBits) {
+  // Tensors far above kParallelWorkThreshold, so elementwise loops, reductions and the matmul
+  // row blocks all run their chunks on several threads.
+  Graph g;
+  const testing::RandomDag dag = testing::build_random_dag(g, 7, 24, 320, 4);
+  expect_same_bits_at_every_thread_count(g, dag.loss, {dag.loss, dag.ops.back()}, dag.parameters);
+}
+
+TEST(ParallelDeterminism, MlpTrainingStepsAreBitwiseEqualToSerial) {
+  constexpr std::int64_t kBatch = 128, kIn = 96, kHidden = 256, kClasses = 10;
+  constexpr int kSteps = 3;
+  auto train = [&](int threads) {
+    Graph g;
+    g.set_num_threads(threads);
+    SplitMix64 random(11);
+    const Expr x = g.input("x", Shape{kBatch, kIn});
+    const Expr labels = g.input("labels", Shape{kBatch});
+    const Expr w1 = g.parameter("w1", testing::random_tensor(random, Shape{kIn, kHidden}, 0.1));
+    const Expr b1 = g.parameter("b1", Tensor::zeros(Shape{kHidden}));
+    const Expr w2 = g.parameter("w2", testing::random_tensor(random, Shape{kHidden, kHidden}, 0.1));
+    const Expr b2 = g.parameter("b2", Tensor::zeros(Shape{kHidden}));
+    const Expr w3 =
+        g.parameter("w3", testing::random_tensor(random, Shape{kHidden, kClasses}, 0.1));
+    const Expr h1 = relu(matmul(x, w1) + b1);
+    const Expr h2 = relu(matmul(h1, w2) + b2);
+    const Expr loss = cross_entropy(matmul(h2, w3), labels);
+    const Tensor x_value = testing::random_tensor(random, Shape{kBatch, kIn}, 1.0);
+    Tensor label_value(Shape{kBatch}, DType::f64);
+    for (std::int64_t r = 0; r < kBatch; ++r)
+      label_value.set(r, static_cast<double>(random.next() % kClasses));
+    std::vector<Tensor> trace;  // loss of every step, then the final parameters
+    for (int step = 0; step < kSteps; ++step) {
+      g.backward(loss, {{x, x_value}, {labels, label_value}});
+      trace.emplace_back(loss.value());
+      for (Expr p : g.parameters()) {
+        Tensor updated(p.value());
+        const TensorView gradient = p.grad();
+        for (std::int64_t i = 0; i < updated.numel(); ++i)
+          updated.set(i, updated.at(i) - 0.1 * gradient.at(i));
+        g.set_value(p, updated);
+      }
+    }
+    for (Expr p : g.parameters()) trace.emplace_back(p.value());
+    return trace;
+  };
+  const std::vector<Tensor> serial = train(0);
+  for (const int threads : kThreadCounts) {
+    for (int run = 0; run < kRunsPerThreadCount; ++run)
+      expect_bitwise_equal(serial, train(threads), std::to_string(threads) + " threads");
+  }
+}
+
+TEST(ParallelDeterminism, ScalarNeuronSoupIsBitwiseEqualToSerial) {
+  // W1 of WORKLOADS.md in small: scalar neurons reading four random earlier nodes.
+  constexpr std::size_t kInputs = 16;
+  constexpr int kNeurons = 3000;
+  Graph g;
+  SplitMix64 random(101);
+  std::vector<Expr> nodes;
+  std::vector<Tensor> input_values;
+  std::vector<Feed> feeds;
+  std::vector<Expr> gradients;
+  for (std::size_t j = 0; j < kInputs; ++j) {
+    nodes.push_back(g.input("x" + std::to_string(j), Shape{}));
+    g.set_requires_grad(nodes.back());
+    gradients.push_back(nodes.back());
+    input_values.push_back(Tensor::scalar(2 * random.uniform() - 1));
+  }
+  for (std::size_t j = 0; j < kInputs; ++j) feeds.push_back({nodes[j], input_values[j]});
+  for (int i = 0; i < kNeurons; ++i) {
+    Expr z = g.parameter("b", 2 * random.uniform() - 1);
+    gradients.push_back(z);
+    for (int m = 0; m < 4; ++m) {
+      const Expr w = g.parameter("w", 2 * random.uniform() - 1);
+      gradients.push_back(w);
+      z = z + w * nodes[random.next() % nodes.size()];
+    }
+    nodes.push_back(i % 3 == 0 ? sigmoid(z) : i % 3 == 1 ? tanh(z) : relu(z));
+  }
+  Expr loss = nodes.back();
+  for (std::size_t k = nodes.size() - 200; k + 1 < nodes.size(); ++k) loss = loss + nodes[k];
+  expect_same_bits_at_every_thread_count(g, loss, {loss}, gradients, feeds);
+}
+
+}  // namespace
+}  // namespace dagprop

@@ -1,0 +1,254 @@
+// dagprop_bench_parallel: W1, W3 and W4 of WORKLOADS.md with the serial executor and the TBB
+// executor at 1 and 2 threads. Prints one line per figure (median over repetitions, min and max
+// beside it), the checksums, and the speed-ups against the serial executor.
+//
+//   build/tools/dagprop_bench_parallel                      all workloads, W1 at N = 20,000 and 1M
+//   build/tools/dagprop_bench_parallel --workload w3 --reps 9
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <dagprop/parallelism.hpp>
+
+#include "workloads.hpp"
+
+namespace dagprop::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Figure {
+  double median = 0, min = 0, max = 0;
+};
+
+// Executor settings compared: 0 is the serial executor, n >= 1 the TBB executor with n threads.
+constexpr int kThreadSettings[] = {0, 1, 2};
+std::string setting_name(int threads) {
+  return threads == 0 ? "serial" : "tbb" + std::to_string(threads);
+}
+
+// Samples per executor setting and figure. Repetitions go round-robin over the settings, so a
+// change in the machine's load (it is shared) touches every setting alike.
+class Samples {
+ public:
+  void add(int threads, const std::string& figure, double value) {
+    samples_[{threads, figure}].push_back(value);
+  }
+  Figure summary(int threads, const std::string& figure) const {
+    std::vector<double> values = samples_.at({threads, figure});
+    std::sort(values.begin(), values.end());
+    return {values[values.size() / 2], values.front(), values.back()};
+  }
+  void print(const std::string& workload, const std::string& figure, const char* unit) const {
+    for (const int threads : kThreadSettings) {
+      const Figure f = summary(threads, figure);
+      std::printf("%-28s %-24s %10.2f %-10s (min %.2f, max %.2f)\n",
+                  (workload + " " + setting_name(threads)).c_str(), figure.c_str(), f.median, unit,
+                  f.min, f.max);
+    }
+  }
+  // Serial time over 2-thread time: above 1 is faster.
+  void print_speedup(const std::string& workload, const std::string& figure,
+                     const char* target) const {
+    std::printf("%-28s %-24s %10.2fx     tbb2/tbb1 %.2fx %s\n", workload.c_str(),
+                ("speed-up " + figure).c_str(),
+                summary(0, figure).median / summary(2, figure).median,
+                summary(1, figure).median / summary(2, figure).median, target);
+  }
+
+ private:
+  std::map<std::pair<int, std::string>, std::vector<double>> samples_;
+};
+
+void print_plan_shape(const std::string& row, Graph& graph, const std::vector<Expr>& outputs) {
+  const Plan& plan = graph.plan_for(outputs);
+  const ParallelismReport report = analyze_parallelism(graph, outputs);
+  std::printf("%-28s plan: %zu steps in %u tasks; work/span %.1f\n", row.c_str(),
+              plan.steps().size(), plan.tasks().num_tasks(), report.parallelism);
+}
+
+// The outputs of the plan that backward() runs: the loss and its gradients.
+std::vector<Expr> with_gradients(Expr loss, const std::vector<Expr>& parameters) {
+  std::vector<Expr> outputs{loss};
+  for (const Expr& g : grad(loss, parameters)) outputs.push_back(g);
+  return outputs;
+}
+
+// ---- memory: peak resident set since the last reset (Linux /proc)
+long status_kib(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::strlen(field)));
+  }
+  return 0;
+}
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+// ---------------------------------------------------------------- W1
+
+void run_neuron_soup(std::uint32_t num_neurons, int reps) {
+  const std::string workload = "W1 N=" + std::to_string(num_neurons);
+  const NeuronSoupData data = make_neuron_soup_data(num_neurons);
+  Samples samples;
+  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and prints the checksums
+    for (const int threads : kThreadSettings) {
+      NeuronSoup soup;
+      soup.graph->set_num_threads(threads);
+      reset_peak_rss();
+      const long rss_before = status_kib("VmRSS:");
+      const auto start = Clock::now();
+      build_neuron_soup(data, soup);
+      const double loss = soup.graph->run(soup.loss, soup.feeds).item();
+      const double forward_s = seconds_since(start);
+      const auto backward_start = Clock::now();
+      soup.graph->backward(soup.loss, soup.feeds);
+      const double backward_s = seconds_since(backward_start);
+      const long peak = status_kib("VmHWM:");
+      if (rep == 0) {
+        if (threads == 0) print_plan_shape(workload + " forward", *soup.graph, {soup.loss});
+        const GradientChecksum checksum = neuron_soup_gradient_checksum(soup);
+        std::printf("%-28s checksum loss %.12e, gradient sum %.12e, sum of abs %.12e\n",
+                    (workload + " " + setting_name(threads)).c_str(), loss, checksum.sum,
+                    checksum.sum_abs);
+        continue;
+      }
+      samples.add(threads, "record+forward", forward_s * 1e9 / num_neurons);
+      samples.add(threads, "backward", backward_s * 1e9 / num_neurons);
+      samples.add(threads, "total", (forward_s + backward_s) * 1e9 / num_neurons);
+      samples.add(threads, "peak memory",
+                  static_cast<double>(peak - rss_before) * 1024.0 / num_neurons);
+    }
+  }
+  samples.print(workload, "record+forward", "ns/neuron");
+  samples.print(workload, "backward", "ns/neuron");
+  samples.print(workload, "peak memory", "B/neuron");
+  samples.print_speedup(workload, "total", "(target: >= 1.00x)");
+}
+
+// ---------------------------------------------------------------- W3
+
+void run_heads(int reps) {
+  constexpr int kWarmUp = 20, kBlock = 100;
+  {
+    Heads shown;  // a copy whose gradient plan (what backward() runs) is compiled to show its shape
+    build_heads(shown);
+    print_plan_shape("W3 backward", *shown.graph, with_gradients(shown.loss, shown.parameters));
+  }
+  std::map<int, Heads> heads;  // one graph per setting
+  for (const int threads : kThreadSettings) {
+    Heads& h = heads[threads];
+    build_heads(h);
+    h.graph->set_num_threads(threads);
+    for (int i = 0; i < kWarmUp; ++i) h.graph->backward(h.loss);
+    std::printf("%-28s checksum loss %.6f, gradient sum %.6f\n",
+                ("W3 " + setting_name(threads)).c_str(), h.loss.value().item(),
+                sum_of_gradients(h.parameters));
+  }
+  Samples samples;
+  for (int block = 0; block < reps; ++block) {
+    for (const int threads : kThreadSettings) {
+      Heads& h = heads[threads];
+      const auto start = Clock::now();
+      for (int i = 0; i < kBlock; ++i) h.graph->backward(h.loss);
+      samples.add(threads, "forward+backward", seconds_since(start) * 1e3 / kBlock);
+    }
+  }
+  samples.print("W3", "forward+backward", "ms/iter");
+  samples.print_speedup("W3", "forward+backward", "(target: >= 1.80x)");
+}
+
+// ---------------------------------------------------------------- W4
+
+void run_deep_chain(int reps) {
+  std::map<int, DeepChain> chains;  // one graph per setting
+  for (const int threads : kThreadSettings) {
+    DeepChain& chain = chains[threads];
+    const auto build_start = Clock::now();
+    build_deep_chain(chain);
+    chain.graph->set_num_threads(threads);
+    chain.graph->backward(chain.loss);  // builds the gradient graph and compiles both plans
+    chain.graph->run(chain.loss);
+    const std::string row = "W4 " + setting_name(threads);
+    std::printf("%-28s build + compile once %.1f ms\n", row.c_str(),
+                seconds_since(build_start) * 1e3);
+    chain.graph->backward(chain.loss);
+    double gradient_sum = 0;
+    for (std::int64_t i = 0; i < 16; ++i) gradient_sum += chain.x0.grad().at(i);
+    std::printf("%-28s checksum loss %.6f, gradient sum %.6e\n", row.c_str(),
+                chain.loss.value().item(), gradient_sum);
+  }
+  {
+    DeepChain shown;
+    build_deep_chain(shown);
+    print_plan_shape("W4 backward", *shown.graph, with_gradients(shown.loss, {shown.x0}));
+  }
+  Samples samples;
+  for (int rep = 0; rep < reps; ++rep) {
+    for (const int threads : kThreadSettings) {
+      DeepChain& chain = chains[threads];
+      auto start = Clock::now();
+      chain.graph->run(chain.loss);
+      const double forward_s = seconds_since(start);
+      start = Clock::now();
+      chain.graph->backward(chain.loss);  // one plan: the forward again, then the gradient
+      const double both_s = seconds_since(start);
+      samples.add(threads, "forward+backward", both_s * 1e9 / kDeepChainOps);
+      samples.add(threads, "forward", forward_s * 1e9 / kDeepChainOps);
+      samples.add(threads, "backward (difference)", (both_s - forward_s) * 1e9 / kDeepChainOps);
+    }
+  }
+  samples.print("W4", "forward+backward", "ns/op");
+  samples.print("W4", "forward", "ns/op");
+  samples.print("W4", "backward (difference)", "ns/op");
+  samples.print_speedup("W4", "forward+backward", "(target: >= 0.95x, i.e. <= 1.05x the time)");
+}
+
+}  // namespace
+}  // namespace dagprop::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"W1, W3 and W4 (WORKLOADS.md) on the serial and the TBB executor"};
+  std::string workload = "all";
+  int reps = 7;
+  std::vector<std::uint32_t> neuron_counts{20'000, 1'000'000};
+  app.add_option("--workload", workload, "w1, w3, w4 or all")
+      ->check(CLI::IsMember({"all", "w1", "w3", "w4"}));
+  app.add_option("--reps", reps, "timed repetitions (W3: blocks of 100 iterations)")
+      ->check(CLI::Range(5, 1000));
+  app.add_option("--neurons", neuron_counts, "W1 sizes");
+  CLI11_PARSE(app, argc, argv);
+
+  std::printf(
+      "# dagprop parallel benchmark: median of %d repetitions; serial = serial executor, "
+      "tbbN = TBB executor with N threads\n",
+      reps);
+  std::printf(
+      "# W1 prunes by reachability: only nodes the loss depends on are computed; its "
+      "backward() runs one plan that recomputes the forward\n");
+  std::printf("%-28s libtorch not found: skipped\n", "PEER");
+  try {
+    if (workload == "all" || workload == "w1") {
+      for (const std::uint32_t n : neuron_counts) dagprop::bench::run_neuron_soup(n, reps);
+    }
+    if (workload == "all" || workload == "w3") dagprop::bench::run_heads(reps);
+    if (workload == "all" || workload == "w4") dagprop::bench::run_deep_chain(reps);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dagprop_bench_parallel: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

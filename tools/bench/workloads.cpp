@@ -1,0 +1,151 @@
+// W1, W3 and W4 exactly as WORKLOADS.md defines them; the checksums printed by the benchmark tell
+// whether they were built right.
+#include "workloads.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace dagprop::bench {
+
+Tensor symmetric_f32(std::uint64_t seed, Shape shape, float scale) {
+  Tensor t(shape, DType::f32);
+  SplitMix64 random(seed);
+  float* data = t.data<float>();
+  for (std::int64_t i = 0; i < t.numel(); ++i)
+    data[i] = (2.0F * random.uniform_float() - 1.0F) * scale;
+  return t;
+}
+
+// ---------------------------------------------------------------- W1
+
+NeuronSoupData make_neuron_soup_data(std::uint32_t num_neurons) {
+  constexpr std::uint32_t kInputs = 64;
+  SplitMix64 random(101);
+  NeuronSoupData data;
+  for (std::uint32_t j = 0; j < kInputs; ++j) data.inputs.push_back(2 * random.uniform() - 1);
+  data.sources.resize(num_neurons);
+  data.weights_and_bias.resize(num_neurons);
+  for (std::uint32_t i = 0; i < num_neurons; ++i) {
+    for (auto& source : data.sources[i])
+      source = static_cast<std::uint32_t>(random.next() % (kInputs + i));
+    for (double& value : data.weights_and_bias[i]) value = 2 * random.uniform() - 1;
+  }
+  return data;
+}
+
+void build_neuron_soup(const NeuronSoupData& data, NeuronSoup& soup) {
+  Graph& g = *soup.graph;
+  const std::size_t num_neurons = data.sources.size();
+  std::vector<Expr> value;  // node k of the definition: inputs, then neurons
+  value.reserve(data.inputs.size() + num_neurons);
+  for (std::size_t j = 0; j < data.inputs.size(); ++j) {
+    const Expr x = g.input("x" + std::to_string(j), Shape{});
+    g.set_requires_grad(x);
+    soup.inputs.push_back(x);
+    soup.input_values.push_back(Tensor::scalar(data.inputs[j]));
+    value.push_back(x);
+  }
+  for (std::size_t j = 0; j < soup.inputs.size(); ++j)
+    soup.feeds.push_back({soup.inputs[j], soup.input_values[j]});
+
+  static const char* const kParameterNames[] = {"w0", "w1", "w2", "w3", "b"};
+  soup.parameters.reserve(5 * num_neurons);
+  for (std::size_t i = 0; i < num_neurons; ++i) {
+    Expr p[5];
+    for (int m = 0; m < 5; ++m) {
+      p[m] = g.parameter(kParameterNames[m], data.weights_and_bias[i][static_cast<std::size_t>(m)]);
+      soup.parameters.push_back(p[m]);
+    }
+    const auto& s = data.sources[i];
+    // (((w0 v0 + w1 v1) + w2 v2) + w3 v3) + b, in this association.
+    const Expr z =
+        p[0] * value[s[0]] + p[1] * value[s[1]] + p[2] * value[s[2]] + p[3] * value[s[3]] + p[4];
+    switch (i % 3) {
+      case 0:
+        value.push_back(sigmoid(z));
+        break;
+      case 1:
+        value.push_back(tanh(z));
+        break;
+      default:
+        value.push_back(relu(z));
+        break;
+    }
+  }
+  const std::size_t first = value.size() - std::min<std::size_t>(1000, num_neurons);
+  soup.loss = value[first];
+  for (std::size_t k = first + 1; k < value.size(); ++k) soup.loss = soup.loss + value[k];
+}
+
+GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup) {
+  GradientChecksum checksum;
+  auto add = [&](const Expr& e) {
+    if (!soup.graph->has_grad(e.id())) return;
+    const double g = e.grad().item();
+    checksum.sum += g;
+    checksum.sum_abs += std::abs(g);
+  };
+  for (const Expr& x : soup.inputs) add(x);
+  for (const Expr& p : soup.parameters) add(p);
+  return checksum;
+}
+
+// ---------------------------------------------------------------- W3
+
+void build_heads(Heads& heads) {
+  constexpr int kHeads = 64, kBatch = 32;
+  constexpr std::int64_t kWidths[] = {64, 64, 64, 1};
+  Graph& g = *heads.graph;
+  const Expr x = g.constant(symmetric_f32(301, Shape{kBatch, 64}, 1.0F), "X");
+  const Expr target = g.constant(symmetric_f32(302, Shape{kBatch}, 1.0F), "t");
+  for (int h = 0; h < kHeads; ++h) {
+    const auto scope = g.scope("head" + std::to_string(h));
+    Expr a = x;
+    for (int l = 0; l < 3; ++l) {
+      const std::int64_t in = kWidths[l], out = kWidths[l + 1];
+      const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(in)));
+      // The stream fills W [out][in] (PyTorch's Linear layout); the graph multiplies by W^T.
+      const Tensor w =
+          symmetric_f32(static_cast<std::uint64_t>(400 + 10 * h + 2 * l), Shape{out, in}, scale);
+      Tensor w_transposed(Shape{in, out}, DType::f32);
+      for (std::int64_t o = 0; o < out; ++o) {
+        for (std::int64_t i = 0; i < in; ++i)
+          w_transposed.data<float>()[i * out + o] = w.data<float>()[o * in + i];
+      }
+      const Expr weight = g.parameter("W" + std::to_string(l), w_transposed);
+      const Expr bias = g.parameter(
+          "b" + std::to_string(l),
+          symmetric_f32(static_cast<std::uint64_t>(401 + 10 * h + 2 * l), Shape{out}, scale));
+      heads.parameters.push_back(weight);
+      heads.parameters.push_back(bias);
+      a = matmul(a, weight) + bias;
+      if (l < 2) a = tanh(a);
+    }
+    const Expr head_loss = mse_loss(reshape(a, {kBatch}), target);
+    heads.loss = h == 0 ? head_loss : heads.loss + head_loss;
+  }
+}
+
+// ---------------------------------------------------------------- W4
+
+void build_deep_chain(DeepChain& chain) {
+  Graph& g = *chain.graph;
+  chain.x0 = g.parameter("x0", symmetric_f32(400, Shape{16}, 1.0F));
+  const Expr factor = g.constant(0.999, DType::f32);
+  const Expr offset = g.constant(0.001, DType::f32);
+  Expr x = chain.x0;
+  for (int k = 0; k < kDeepChainOps; ++k) x = k % 2 == 0 ? x * factor + offset : tanh(x);
+  chain.loss = sum(x);
+}
+
+double sum_of_gradients(const std::vector<Expr>& parameters) {
+  double total = 0;
+  for (const Expr& p : parameters) {
+    const TensorView g = p.grad();
+    for (std::int64_t i = 0; i < g.numel(); ++i) total += g.at(i);
+  }
+  return total;
+}
+
+}  // namespace dagprop::bench

@@ -1,0 +1,63 @@
+// The peer workloads W1, W3 and W4 of WORKLOADS.md as dagprop graphs: data from the SplitMix64
+// streams the definitions name, built outside the timed regions unless the workload times building.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <dagprop/dagprop.hpp>
+
+namespace dagprop::bench {
+
+// sym_f32(seed, k, scale) for k = 0, 1, ...: (2u - 1) * scale in float, u with 24 random bits.
+Tensor symmetric_f32(std::uint64_t seed, Shape shape, float scale);
+
+// ---- W1 scalar neuron soup (float64)
+struct NeuronSoupData {
+  std::vector<double> inputs;                           // the 64 input leaves
+  std::vector<std::array<std::uint32_t, 4>> sources;    // per neuron: earlier nodes it reads
+  std::vector<std::array<double, 5>> weights_and_bias;  // per neuron: w0..w3, b
+};
+NeuronSoupData make_neuron_soup_data(std::uint32_t num_neurons);
+
+struct NeuronSoup {
+  std::unique_ptr<Graph> graph = std::make_unique<Graph>();
+  std::vector<Expr> inputs;
+  std::vector<Tensor> input_values;
+  std::vector<Feed> feeds;
+  std::vector<Expr> parameters;  // the gradient order: per neuron w0..w3, b
+  Expr loss;
+};
+// Builds the graph (the timed "record" part).
+void build_neuron_soup(const NeuronSoupData& data, NeuronSoup& soup);
+
+// Sum and sum of absolute values of the gradient vector (inputs, then every neuron's w0..w3, b;
+// nodes the loss does not depend on have no stored gradient and count as 0).
+struct GradientChecksum {
+  double sum = 0;
+  double sum_abs = 0;
+};
+GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup);
+
+// ---- W3 independent heads (float32)
+struct Heads {
+  std::unique_ptr<Graph> graph = std::make_unique<Graph>();
+  std::vector<Expr> parameters;
+  Expr loss;
+};
+void build_heads(Heads& heads);  // 64 heads 64-64-64-1, tanh, batch 32
+
+// ---- W4 deep chain (float32)
+struct DeepChain {
+  std::unique_ptr<Graph> graph = std::make_unique<Graph>();
+  Expr x0;
+  Expr loss;
+};
+inline constexpr int kDeepChainOps = 100'000;
+void build_deep_chain(DeepChain& chain);
+
+double sum_of_gradients(const std::vector<Expr>& parameters);
+
+}  // namespace dagprop::bench
