@@ -8,6 +8,7 @@
 
 #include <dagprop/graph_io.hpp>
 #include <dagprop/op_def.hpp>
+#include <dagprop/parallelism.hpp>
 
 #include "commands.hpp"
 
@@ -81,7 +82,9 @@ void print_inputs(const Graph& graph) {
 
 // Outputs of the forward graph: nodes no forward node consumes (gradient nodes consume forward
 // values, but do not make them intermediate). The results of grad() are counted apart.
-void print_outputs(const Graph& graph) {
+// Prints the forward outputs and returns them, then every node nothing consumes (forward outputs
+// and gradient results together).
+std::pair<std::vector<NodeId>, std::vector<NodeId>> print_outputs(const Graph& graph) {
   std::vector<char> consumed_by_forward(graph.size(), 0), consumed(graph.size(), 0);
   for (NodeId id = 0; id < graph.size(); ++id) {
     for (const NodeId input : graph.inputs_of(id)) {
@@ -89,9 +92,10 @@ void print_outputs(const Graph& graph) {
       if (!is_gradient(graph, id)) consumed_by_forward[input] = 1;
     }
   }
-  std::vector<NodeId> outputs;
+  std::vector<NodeId> outputs, sinks;
   std::size_t gradient_results = 0;
   for (NodeId id = 0; id < graph.size(); ++id) {
+    if (!consumed[id] && !graph.is_leaf(id)) sinks.push_back(id);
     if (is_gradient(graph, id)) {
       gradient_results += consumed[id] ? 0 : 1;
     } else if (!consumed_by_forward[id]) {
@@ -105,23 +109,32 @@ void print_outputs(const Graph& graph) {
   }
   if (gradient_results > 0)
     std::printf("gradient results (gradient nodes no node consumes): %zu\n", gradient_results);
+  return {outputs, sinks};
+}
+
+void print_parallelism(Graph& graph, const std::vector<NodeId>& nodes, const char* what) {
+  std::vector<Expr> outputs;
+  for (const NodeId id : nodes) outputs.push_back(graph.expr(id));
+  std::printf("parallelism of %s:\n%s", what,
+              analyze_parallelism(graph, outputs).to_string(graph).c_str());
 }
 
 void print_info(const std::string& file) {
   const LoadedGraph loaded = load_graph(file);
-  const Graph& graph = *loaded.graph;
+  Graph& graph = *loaded.graph;
   std::printf("graph file: %s\n", file.c_str());
   print_op_counts(graph);
   print_parameters(graph);
   print_inputs(graph);
-  print_outputs(graph);
+  const auto [outputs, sinks] = print_outputs(graph);
   std::printf("carried with the graph: %zu values, %zu gradients\n", loaded.snapshot.values.size(),
               loaded.snapshot.gradients.size());
   if (graph.anomaly_node() != kNoNode)
     std::printf("anomaly node: %s\n", graph.describe(graph.anomaly_node()).c_str());
-  // ---- PARALLELISM REPORT (work/span) ----
-  // The work/span report of how much parallelism this graph has is being built in another issue
-  // (the parallel executor). It is printed here, from `graph`, and nowhere else in this command.
+  // Work, span and critical path: how many threads the graph can use (analyze_parallelism).
+  print_parallelism(graph, outputs, "the forward outputs");
+  if (sinks.size() > outputs.size())
+    print_parallelism(graph, sinks, "the outputs and their gradients");
 }
 
 }  // namespace
