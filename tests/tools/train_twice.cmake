@@ -1,10 +1,15 @@
-# Same seed, same numbers: runs `dagprop train` twice into two folders and fails unless the metric
-# files (metrics.csv, metrics.json: everything but wall-clock times) are byte for byte the same.
+# Same seed, same numbers: runs `dagprop train` three times into three folders (the serial
+# executor, then the TBB executor with 1 and with 2 threads, through DAGPROP_NUM_THREADS) and fails
+# unless the metric files (metrics.csv, metrics.json: everything but wall-clock times) are byte for
+# byte the same.
 # -DDAGPROP=<the dagprop program> -DWORK=<a scratch folder>
 file(REMOVE_RECURSE ${WORK})
-foreach(run a b)
+foreach(run a b c)
+  set(threads_a 0)
+  set(threads_b 1)
+  set(threads_c 2)
   execute_process(
-    COMMAND ${DAGPROP} train --data moons --samples 600 --hidden 16,8 --activation tanh
+    COMMAND ${CMAKE_COMMAND} -E env DAGPROP_NUM_THREADS=${threads_${run}} ${DAGPROP} train --data moons --samples 600 --hidden 16,8 --activation tanh
             --optimizer adamw --weight-decay 0.01 --schedule cosine --epochs 3 --batch 32
             --validation 0.2 --seed 5 --no-plots --out ${WORK}/${run}
     OUTPUT_VARIABLE output ERROR_VARIABLE errors RESULT_VARIABLE status)
@@ -14,12 +19,15 @@ foreach(run a b)
 endforeach()
 foreach(file metrics.csv metrics.json)
   file(SHA256 ${WORK}/a/${file} first)
-  file(SHA256 ${WORK}/b/${file} second)
-  if(NOT first STREQUAL second)
-    file(READ ${WORK}/a/${file} a)
-    file(READ ${WORK}/b/${file} b)
-    message(FATAL_ERROR "${file} differs between two runs with the same seed:\n${a}\n---\n${b}")
-  endif()
+  foreach(run b c)
+    file(SHA256 ${WORK}/${run}/${file} other)
+    if(NOT first STREQUAL other)
+      file(READ ${WORK}/a/${file} a)
+      file(READ ${WORK}/${run}/${file} b)
+      message(FATAL_ERROR "${file} differs between runs with the same seed (serial and ${threads_${run}} "
+                          "threads):\n${a}\n---\n${b}")
+    endif()
+  endforeach()
 endforeach()
 file(READ ${WORK}/a/metrics.csv metrics)
 message(STATUS "identical metrics:\n${metrics}")
