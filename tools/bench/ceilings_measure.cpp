@@ -76,6 +76,13 @@ std::string row_name(const std::string& workload, const std::string& engine, int
   return workload + " " + engine + " t" + std::to_string(threads);
 }
 
+std::string peer_name(const std::string& peer) {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const bool huge_pages =
+      tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb=1") != nullptr;
+  return huge_pages ? peer + "-hugetlb" : peer;
+}
+
 void set_blas_threads(int threads) {
   openblas_set_num_threads(threads);
 }

@@ -52,6 +52,10 @@ void print_checksum(const std::string& row, const std::string& what, double valu
                     double tolerance);
 void print_skip(const std::string& what, const std::string& why);
 std::string row_name(const std::string& workload, const std::string& engine, int threads);
+// A peer's engine name, with "-hugetlb" when glibc's malloc is tuned to give it transparent huge
+// pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): peers that allocate per call pay this machine's
+// 10 us page faults without it, so both are reported.
+std::string peer_name(const std::string& peer);
 
 // ---- thread settings and the machine
 // OpenBLAS's own thread pool (openblas_set_num_threads); libtorch's set_num_threads does not
