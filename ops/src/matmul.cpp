@@ -1,6 +1,11 @@
-// matmul: [..., m, k] x [..., k, n] -> [..., m, n] on Eigen's GEMM. A 2-D operand is shared by
-// every batch entry of the other.
-#include <Eigen/Core>
+// matmul: [..., m, k] x [..., k, n] -> [..., m, n] through the BLAS GEMM (OpenBLAS). Either operand
+// may be read transposed (its last two axes swapped) without materializing the transpose: the
+// gradient rules use that, so a training step moves no transposed copies. A 2-D operand is shared
+// by every batch entry of the other.
+#include <cblas.h>
+
+#include <climits>
+#include <mutex>
 
 #include "op_helpers.hpp"
 
@@ -8,16 +13,28 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// The attributes say which axis of each operand is contracted: A's `axis` (-1, or -2 to read A
+// transposed) with B's `axis2` (-2, or -1 to read B transposed). The defaults are a plain product.
+bool reads_a_transposed(const OpAttrs& attrs) {
+  return attrs.axis == -2;
+}
+bool reads_b_transposed(const OpAttrs& attrs) {
+  return attrs.axis2 == -1;
+}
+
 struct MatmulLayout {
   std::int64_t batch = 1, m = 0, k = 0, n = 0;
   bool a_batched = false, b_batched = false;
+  bool a_transposed = false, b_transposed = false;
 };
 
-MatmulLayout layout_of(const Shape& a, const Shape& b) {
+MatmulLayout layout_of(const Shape& a, const Shape& b, const OpAttrs& attrs) {
   MatmulLayout l;
-  l.m = a[a.rank() - 2];
-  l.k = a[a.rank() - 1];
-  l.n = b[b.rank() - 1];
+  l.a_transposed = reads_a_transposed(attrs);
+  l.b_transposed = reads_b_transposed(attrs);
+  l.m = l.a_transposed ? a[a.rank() - 1] : a[a.rank() - 2];
+  l.k = l.a_transposed ? a[a.rank() - 2] : a[a.rank() - 1];
+  l.n = l.b_transposed ? b[b.rank() - 2] : b[b.rank() - 1];
   l.a_batched = a.rank() > 2;
   l.b_batched = b.rank() > 2;
   const Shape& batched = l.a_batched ? a : b;
@@ -25,17 +42,29 @@ MatmulLayout layout_of(const Shape& a, const Shape& b) {
   return l;
 }
 
+std::string operand_text(const Shape& shape, bool transposed) {
+  return shape.to_string() + (transposed ? " (read transposed)" : "");
+}
+
 Shape matmul_shape(const ShapeQuery& q) {
   const Shape& a = q.inputs[0];
   const Shape& b = q.inputs[1];
+  if ((q.attrs.axis != -1 && q.attrs.axis != -2) || (q.attrs.axis2 != -1 && q.attrs.axis2 != -2)) {
+    throw Error("matmul contracts axis -1 or -2 of each operand, got axes " +
+                std::to_string(q.attrs.axis) + " and " + std::to_string(q.attrs.axis2) +
+                "; build it with matmul(a, b, {.a = ..., .b = ...})");
+  }
   if (a.rank() < 2 || b.rank() < 2) {
     throw Error("matmul needs matrices (rank >= 2), got " + a.to_string() + " and " +
                 b.to_string() + "; reshape a vector of n to [1, n] or [n, 1]");
   }
-  if (a[a.rank() - 1] != b[b.rank() - 2]) {
-    throw Error("matmul of " + a.to_string() + " and " + b.to_string() + ": inner dimensions " +
-                std::to_string(a[a.rank() - 1]) + " and " + std::to_string(b[b.rank() - 2]) +
-                " differ; the first operand's last axis must match the second's second-to-last");
+  const MatmulLayout l = layout_of(a, b, q.attrs);
+  const std::int64_t b_inner = l.b_transposed ? b[b.rank() - 1] : b[b.rank() - 2];
+  if (l.k != b_inner) {
+    throw Error("matmul of " + operand_text(a, l.a_transposed) + " and " +
+                operand_text(b, l.b_transposed) + ": inner dimensions " + std::to_string(l.k) +
+                " and " + std::to_string(b_inner) +
+                " differ; the first operand's columns must match the second's rows");
   }
   if (a.rank() > 2 && b.rank() > 2) {
     const bool same_batch =
@@ -48,44 +77,146 @@ Shape matmul_shape(const ShapeQuery& q) {
   }
   const Shape& batched = a.rank() > 2 ? a : b;
   std::vector<std::int64_t> dims(batched.dims().begin(), batched.dims().end() - 2);
-  dims.push_back(a[a.rank() - 2]);
-  dims.push_back(b[b.rank() - 1]);
+  dims.push_back(l.m);
+  dims.push_back(l.n);
   return Shape(dims);
 }
 
-// Rows are cut into fixed blocks (independent of the thread count), so every output element is
-// computed by the same GEMM call whether the blocks run serially or in parallel.
-constexpr std::int64_t kRowBlock = 64;
+// ---- blocks
+
+// Each product is cut into blocks of the output that are fixed by the shapes alone, never by the
+// thread count: every output element is computed by the same GEMM call, from the same operands,
+// whether the blocks run serially or in parallel, so the bits do not depend on threads.
+//
+// The larger output dimension is cut: every block packs its whole share of one operand and all of
+// the other, so cutting rows repacks B once per block and cutting columns repacks A; cutting the
+// larger dimension repacks the smaller operand. A block holds at least kBlockFlops (packing and
+// call overhead stay small against its arithmetic) and at least kMinBlockExtent rows or columns
+// (full micro-kernel tiles); the block count is a power of two so that it splits evenly over 2, 4,
+// ... threads.
+constexpr double kBlockFlops = double{1 << 25};
+constexpr std::int64_t kMinBlockExtent = 64;
+constexpr std::int64_t kBlockAlignment = 16;
+
+struct BlockGrid {
+  bool cut_rows = true;
+  std::int64_t extent = 0;  // rows (or columns) per block; the last block may be shorter
+  std::int64_t count = 1;
+};
+
+BlockGrid block_grid(std::int64_t m, std::int64_t n, std::int64_t k) {
+  BlockGrid grid;
+  grid.cut_rows = m >= n;
+  const std::int64_t cut = grid.cut_rows ? m : n;
+  const double flops =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  std::int64_t pieces = 1;
+  while (flops / static_cast<double>(2 * pieces) >= kBlockFlops &&
+         cut / (2 * pieces) >= kMinBlockExtent)
+    pieces *= 2;
+  const std::int64_t per_piece = (cut + pieces - 1) / pieces;
+  grid.extent =
+      pieces == 1 ? cut : (per_piece + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
+  grid.count = grid.extent == 0 ? 1 : (cut + grid.extent - 1) / grid.extent;
+  return grid;
+}
+
+// ---- the GEMM call
+
+// OpenBLAS runs on the calling thread only: parallelism comes from the blocks, on TBB's threads
+// (kernel_loops.hpp). Letting OpenBLAS start its own threads inside parallel blocks would put
+// several threads on every core. Set once for the process, before the first product.
+void use_single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// C[rows x cols] = op(A) op(B) with leading dimensions in elements, row-major.
+void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
+          std::int64_t k, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+          float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans,
+              b_transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows),
+              static_cast<blasint>(cols), static_cast<blasint>(k), 1.0F, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0F, c,
+              static_cast<blasint>(ldc));
+}
+void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
+          std::int64_t k, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
+          double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans,
+              b_transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows),
+              static_cast<blasint>(cols), static_cast<blasint>(k), 1.0, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0, c,
+              static_cast<blasint>(ldc));
+}
+
+void check_blas_range(const MatmulLayout& l) {
+  const std::int64_t largest = std::max({l.m, l.n, l.k});
+  if (largest > INT_MAX) {
+    throw Error("matmul dimension " + std::to_string(largest) +
+                " exceeds the BLAS integer range (2^31 - 1); split the product");
+  }
+}
 
 template <class T>
 void matmul_forward(const KernelCall& c) {
-  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const MatmulLayout l = layout_of(*c.inputs[0].shape, *c.inputs[1].shape);
+  const MatmulLayout l = layout_of(*c.inputs[0].shape, *c.inputs[1].shape, c.attrs);
+  T* y = c.output.as<T>();
+  if (l.m == 0 || l.n == 0) return;
+  if (l.k == 0) {  // an empty sum: BLAS may leave C untouched when k = 0
+    std::fill(y, y + c.output.numel(), T(0));
+    return;
+  }
+  check_blas_range(l);
+  use_single_threaded_blas();
   const T* a = c.inputs[0].as<T>();
   const T* b = c.inputs[1].as<T>();
-  T* y = c.output.as<T>();
-  const std::int64_t row_blocks = (l.m + kRowBlock - 1) / kRowBlock;
+  const std::int64_t lda = l.a_transposed ? l.m : l.k;
+  const std::int64_t ldb = l.b_transposed ? l.k : l.n;
+  const BlockGrid grid = block_grid(l.m, l.n, l.k);
+  const double block_flops = 2.0 * static_cast<double>(grid.extent) *
+                             static_cast<double>(grid.cut_rows ? l.n : l.m) *
+                             static_cast<double>(l.k);
   for_each_chunk(
-      l.batch * row_blocks,
+      l.batch * grid.count,
       [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t task = begin; task < end; ++task) {
-          const std::int64_t batch = task / row_blocks, first_row = (task % row_blocks) * kRowBlock;
-          const std::int64_t rows = std::min(kRowBlock, l.m - first_row);
-          const T* a_block = a + (l.a_batched ? batch * l.m * l.k : 0) + first_row * l.k;
+          const std::int64_t batch = task / grid.count;
+          const std::int64_t first = (task % grid.count) * grid.extent;
+          const std::int64_t size = std::min(grid.extent, (grid.cut_rows ? l.m : l.n) - first);
+          const T* a_matrix = a + (l.a_batched ? batch * l.m * l.k : 0);
           const T* b_matrix = b + (l.b_batched ? batch * l.k * l.n : 0);
-          T* y_block = y + batch * l.m * l.n + first_row * l.n;
-          Eigen::Map<Matrix>(y_block, rows, l.n).noalias() =
-              Eigen::Map<const Matrix>(a_block, rows, l.k) *
-              Eigen::Map<const Matrix>(b_matrix, l.k, l.n);
+          T* y_matrix = y + batch * l.m * l.n;
+          if (grid.cut_rows) {  // rows [first, first + size) of op(A) and of Y
+            const T* a_rows = a_matrix + (l.a_transposed ? first : first * lda);
+            gemm(l.a_transposed, l.b_transposed, size, l.n, l.k, a_rows, lda, b_matrix, ldb,
+                 y_matrix + first * l.n, l.n);
+          } else {  // columns [first, first + size) of op(B) and of Y
+            const T* b_columns = b_matrix + (l.b_transposed ? first * ldb : first);
+            gemm(l.a_transposed, l.b_transposed, l.m, size, l.k, a_matrix, lda, b_columns, ldb,
+                 y_matrix + first, l.n);
+          }
         }
       },
-      kRowBlock * l.k * l.n);
+      static_cast<std::int64_t>(std::min(block_flops, 1e15)));
 }
 
+// With op(X) = X or X^T: Y = op(A) op(B) gives d op(A) = G op(B)^T and d op(B) = op(A)^T G, each
+// written as one product that reads its operands transposed where needed (never a transpose node).
 void matmul_vjp(GradContext& c) {
   const Expr a = c.input(0), b = c.input(1), g = c.grad_output();
-  if (c.wanted(0)) c.set(0, sum_to(matmul(g, transpose(b)), a.shape()));
-  if (c.wanted(1)) c.set(1, sum_to(matmul(transpose(a), g), b.shape()));
+  const bool ta = reads_a_transposed(c.attrs()), tb = reads_b_transposed(c.attrs());
+  if (c.wanted(0)) {
+    // dA = G op(B)^T, or for a transposed A its transpose op(B) G^T.
+    const Expr da = ta ? matmul(b, g, {.a = tb, .b = true}) : matmul(g, b, {.a = false, .b = !tb});
+    c.set(0, sum_to(da, a.shape()));
+  }
+  if (c.wanted(1)) {
+    // dB = op(A)^T G, or for a transposed B its transpose G^T op(A).
+    const Expr db = tb ? matmul(g, a, {.a = true, .b = ta}) : matmul(a, g, {.a = !ta, .b = false});
+    c.set(1, sum_to(db, b.shape()));
+  }
 }
 
 }  // namespace
@@ -98,8 +229,13 @@ const OpDef& op_def_matmul() {
       DAGPROP_KERNELS(matmul_forward),
       .vjp = matmul_vjp,
       .cost_per_element = 64,
-      .forward_doc = "Y = A B (per batch entry)",
-      .gradient_doc = "dA = G B^T, dB = A^T G (summed over a shared operand's batch)"};
+      .forward_doc = "Y = op(A) op(B) per batch entry; op(X) = X, or X^T where the node says so",
+      .gradient_doc =
+          "d op(A) = G op(B)^T, d op(B) = op(A)^T G (summed over a shared operand's "
+          "batch)",
+      .notes_doc =
+          "OpenBLAS GEMM on blocks of the output fixed by the shapes: the same bits for "
+          "any thread count"};
   return def;
 }
 
@@ -107,6 +243,12 @@ const OpDef& op_def_matmul() {
 
 Expr matmul(Expr a, Expr b) {
   return ops::make(OpCode::matmul, {a, b});
+}
+Expr matmul(Expr a, Expr b, MatmulTranspose transpose) {
+  OpAttrs attrs;
+  attrs.axis = transpose.a ? -2 : -1;
+  attrs.axis2 = transpose.b ? -1 : -2;
+  return ops::make(OpCode::matmul, {a, b}, attrs);
 }
 
 }  // namespace dagprop

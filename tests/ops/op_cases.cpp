@@ -166,6 +166,21 @@ std::vector<OpCase> make_cases() {
   add_case("matmul", "batched", binary(matmul, Shape{2, 3, 4}, Shape{2, 4, 5}));
   add_case("matmul", "batch times shared matrix", binary(matmul, Shape{2, 3, 4}, Shape{4, 5}));
   add_case("matmul", "shared matrix times batch", binary(matmul, Shape{3, 4}, Shape{2, 4, 5}));
+  // Operands read transposed: the forms the gradient rules build instead of transpose nodes.
+  for (const auto& [ta, tb] : {std::pair{false, true}, {true, false}, {true, true}}) {
+    const std::string label = std::string(ta ? "A^T" : "A") + (tb ? " B^T" : " B");
+    const Shape a = ta ? Shape{4, 3} : Shape{3, 4}, b = tb ? Shape{5, 4} : Shape{4, 5};
+    add_case("matmul", label, [=](Graph& g, std::vector<Expr>& wrt) {
+      wrt = {random_parameter(g, "a", a, -2, 2), random_parameter(g, "b", b, -2, 2)};
+      return matmul(wrt[0], wrt[1], {.a = ta, .b = tb});
+    });
+    add_case("matmul", label + ", batch times shared matrix",
+             [=](Graph& g, std::vector<Expr>& wrt) {
+               wrt = {random_parameter(g, "a", Shape{2, a[0], a[1]}, -2, 2),
+                      random_parameter(g, "b", b, -2, 2)};
+               return matmul(wrt[0], wrt[1], {.a = ta, .b = tb});
+             });
+  }
   add_case("weighted_sum", "one neuron", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "x", Shape{5}, -2, 2), random_parameter(g, "w", Shape{5}, -2, 2),
            random_parameter(g, "b", Shape{}, -2, 2)};

@@ -14,9 +14,10 @@
 #define DAGPROP_BUILTIN_OPS(X)                                                                     \
   X(input)                                                                                         \
   X(parameter)                                                                                     \
-  X(constant) X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs)      \
-      X(step) X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) \
-          X(gelu) X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad) \
+  X(constant)                                                                                      \
+  X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs) X(step)          \
+      X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(gelu) \
+          X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad)         \
               X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) X(reshape) X(transpose)         \
                   X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum) X(softmax) X(log_softmax)    \
                       X(softmax_grad) X(log_softmax_grad) X(mse_loss) X(cross_entropy)             \
@@ -91,6 +92,13 @@ Expr sum_to(Expr x, Shape shape);  // the reverse of broadcast_to: sums the broa
 
 // ---- linear algebra and the neuron
 Expr matmul(Expr a, Expr b);  // [..., m, k] x [..., k, n]; a 2-D side is broadcast over the batch
+// Which operands matmul reads transposed (last two axes swapped), without building a transpose:
+// matmul(a, b, {.b = true}) is a b^T in one product.
+struct MatmulTranspose {
+  bool a = false;
+  bool b = false;
+};
+Expr matmul(Expr a, Expr b, MatmulTranspose transpose);
 // sum over the last axis of x * w, plus b: the seed's neuron, on one example or on a batch.
 Expr weighted_sum(Expr x, Expr w, Expr b);
 
