@@ -215,6 +215,18 @@ TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps
   for (std::uint32_t t = 0; t < num; ++t) {
     if (num_predecessors_[t] == 0) initial_tasks_.push_back(t);
   }
+
+  // The heaviest path: edges point to later tasks, so one sweep in task order relaxes them all.
+  std::vector<double> earliest_start(num, 0.0);
+  double total = 0, span = 0;
+  for (std::uint32_t t = 0; t < num; ++t) {
+    const double finish = earliest_start[t] + work_[t];
+    total += work_[t];
+    span = std::max(span, finish);
+    for (const std::uint32_t successor : successors_of(t))
+      earliest_start[successor] = std::max(earliest_start[successor], finish);
+  }
+  parallelism_ = total / span;
 }
 
 }  // namespace dagprop

@@ -67,6 +67,23 @@ TEST(TaskPartition, ExpensiveIndependentBranchesAreTasksWithNoPathBetweenThem) {
   }
 }
 
+TEST(TaskPartition, ParallelismIsOneForAChainAndAboutTheBranchCountForIndependentBranches) {
+  Graph g;
+  const Expr x = g.parameter("x", Tensor::full(Shape{256, 256}, 0.01));
+  Expr chain = x;
+  for (int i = 0; i < 6; ++i) chain = tanh(matmul(chain, x));
+  EXPECT_DOUBLE_EQ(g.plan_for({chain}).tasks().parallelism(), 1.0);
+
+  Expr total;
+  for (int b = 0; b < 4; ++b) {
+    const Expr branch = tanh(matmul(tanh(matmul(x, x)), x)) * (b + 1.0);
+    total = b == 0 ? sum(branch) : total + sum(branch);
+  }
+  const double parallelism = g.plan_for({total}).tasks().parallelism();
+  EXPECT_GT(parallelism, 3.5);
+  EXPECT_LE(parallelism, 4.0);
+}
+
 TEST(TaskPartition, CheapIndependentBranchesAreMergedIntoFewTasks) {
   Graph g;
   Expr total;

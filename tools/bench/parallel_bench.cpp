@@ -98,10 +98,20 @@ void reset_peak_rss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
+// The machine is shared: the load when a workload starts tells how far its figures can be trusted.
+void print_load(const char* workload) {
+  std::ifstream loadavg("/proc/loadavg");
+  std::string one, five, fifteen;
+  loadavg >> one >> five >> fifteen;
+  std::printf("%-28s load average %s %s %s\n", workload, one.c_str(), five.c_str(),
+              fifteen.c_str());
+}
+
 // ---------------------------------------------------------------- W1
 
 void run_neuron_soup(std::uint32_t num_neurons, int reps) {
   const std::string workload = "W1 N=" + std::to_string(num_neurons);
+  print_load(workload.c_str());
   const NeuronSoupData data = make_neuron_soup_data(num_neurons);
   Samples samples;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and prints the checksums
@@ -143,6 +153,7 @@ void run_neuron_soup(std::uint32_t num_neurons, int reps) {
 
 void run_heads(int reps) {
   constexpr int kWarmUp = 20, kBlock = 100;
+  print_load("W3");
   {
     Heads shown;  // a copy whose gradient plan (what backward() runs) is compiled to show its shape
     build_heads(shown);
@@ -174,6 +185,7 @@ void run_heads(int reps) {
 // ---------------------------------------------------------------- W4
 
 void run_deep_chain(int reps) {
+  print_load("W4");
   std::map<int, DeepChain> chains;  // one graph per setting
   for (const int threads : kThreadSettings) {
     DeepChain& chain = chains[threads];
@@ -241,11 +253,12 @@ int main(int argc, char** argv) {
       "backward() runs one plan that recomputes the forward\n");
   std::printf("%-28s libtorch not found: skipped\n", "PEER");
   try {
+    // The short workloads first: W1 at N = 1M takes minutes.
+    if (workload == "all" || workload == "w3") dagprop::bench::run_heads(reps);
+    if (workload == "all" || workload == "w4") dagprop::bench::run_deep_chain(reps);
     if (workload == "all" || workload == "w1") {
       for (const std::uint32_t n : neuron_counts) dagprop::bench::run_neuron_soup(n, reps);
     }
-    if (workload == "all" || workload == "w3") dagprop::bench::run_heads(reps);
-    if (workload == "all" || workload == "w4") dagprop::bench::run_deep_chain(reps);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dagprop_bench_parallel: %s\n", e.what());
     return 1;

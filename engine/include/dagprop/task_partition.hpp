@@ -18,6 +18,10 @@ struct KernelArg;
 // plan is not worth a task of its own: handing a task to another thread costs about a microsecond,
 // so a task should carry tens of microseconds.
 inline constexpr double kTaskWork = 1 << 15;
+// Below this ratio of total work to the heaviest path through the task graph, a plan's tasks could
+// overlap too little to repay waking other threads: the TBB executor then runs them in order on the
+// calling thread (large kernels still split their loops).
+inline constexpr double kMinTaskParallelism = 1.5;
 // What running one step costs beyond its elements (the call, the anomaly check): it makes chains of
 // scalar nodes count for what they take.
 inline constexpr double kStepOverheadWork = 16;
@@ -49,6 +53,9 @@ class TaskPartition {
   std::span<const std::uint32_t> initial_tasks() const { return initial_tasks_; }
   // Estimated work, kStepOverheadWork per step included.
   double work_of(std::uint32_t task) const { return work_[task]; }
+  // Total work over the heaviest path through the task graph: the speed-up that running the tasks
+  // concurrently could reach at best (1 for a chain of tasks, or no task).
+  double parallelism() const { return parallelism_; }
 
  private:
   std::vector<std::uint32_t> first_step_{0};       // num_tasks + 1 offsets into Plan::steps()
@@ -57,6 +64,7 @@ class TaskPartition {
   std::vector<std::uint32_t> num_predecessors_;
   std::vector<std::uint32_t> initial_tasks_;
   std::vector<double> work_;
+  double parallelism_ = 1;
 };
 
 }  // namespace dagprop
