@@ -62,7 +62,7 @@ void print_ratio(const std::string& row, const std::string& what, double ratio,
 void print_checksum(const std::string& row, const std::string& what, double value, double expected,
                     double tolerance) {
   const bool ok = std::abs(value - expected) <= tolerance;
-  std::printf("%-28s checksum %-15s %.6e (expected %.6e +- %.0e) %s\n", row.c_str(), what.c_str(),
+  std::printf("%-28s checksum %-15s %.9e (expected %.9e +- %.0e) %s\n", row.c_str(), what.c_str(),
               value, expected, tolerance, ok ? "OK" : "MISMATCH");
   std::fflush(stdout);
 }
