@@ -103,6 +103,39 @@ class DagpropTrainer final : public Trainer {
     }
     return graph_.value(loss_).item();
   }
+  // Where a step's time goes: each plan step timed alone (repeated on the inputs the last run
+  // left), then what remains of a whole step (feeding the batch, the SGD update, the executor).
+  void print_step_profile(int threads) {
+    const std::string row = row_name("W2", name(), threads);
+    const int repeats = 200;
+    with_threads(threads, [&] {
+      double whole = 0, steps_total = 0;
+      const Clock::time_point start = Clock::now();
+      for (int t = 0; t < repeats; ++t) step(t);
+      whole = seconds_since(start) / repeats;
+      struct Entry {
+        std::string label;
+        double seconds;
+      };
+      std::vector<Entry> entries;
+      for (const PlanStep& plan_step : plan_->steps()) {
+        const Clock::time_point step_start = Clock::now();
+        for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+        const double seconds = seconds_since(step_start) / repeats;
+        steps_total += seconds;
+        entries.push_back({step_label(plan_step.node), seconds});
+      }
+      std::sort(entries.begin(), entries.end(),
+                [](const Entry& a, const Entry& b) { return a.seconds > b.seconds; });
+      entries.push_back({"outside the plan", whole - steps_total});
+      for (const Entry& e : entries) {
+        char note[32];
+        std::snprintf(note, sizeof note, "%5.1f %% of a step", 100 * e.seconds / whole);
+        print_value(row, "profile " + e.label, e.seconds * 1e6, "us", note);
+      }
+    });
+  }
+
   // 1 thread: the serial executor. n threads: the TBB executor with n threads, and kernels split
   // their loops over an arena of n threads (the serial executor lets them only when the caller
   // allows it, as here).
@@ -116,6 +149,18 @@ class DagpropTrainer final : public Trainer {
   }
 
  private:
+  // "matmul NT 128x512x512" (m x n x k; N/T: operand read as stored or transposed) or the op name.
+  std::string step_label(NodeId node) const {
+    const std::string op(graph_.op_name_of(node));
+    if (op != "matmul") return op;
+    const OpAttrs& attrs = graph_.attrs_of(node);
+    const Shape& out = graph_.shape_of(node);
+    const Shape& a = graph_.shape_of(graph_.inputs_of(node)[0]);
+    const std::int64_t k = attrs.axis == -2 ? a[0] : a[1];
+    return op + " " + (attrs.axis == -2 ? "T" : "N") + (attrs.axis2 == -1 ? "T" : "N") + " " +
+           std::to_string(out[0]) + "x" + std::to_string(out[1]) + "x" + std::to_string(k);
+  }
+
   const MlpData& data_;
   bool use_backward_;
   Graph graph_;
@@ -302,6 +347,8 @@ int main(int argc, char** argv) {
   app.add_option("--blocks", blocks, "timed blocks of 200 steps per engine")
       ->check(CLI::Range(5, 1000));
   std::vector<std::string> engines{"dagprop", "dagprop-backward", "openblas-reference"};
+  bool profile = false;
+  app.add_flag("--profile", profile, "print the time of every plan step of dagprop's step instead");
   app.add_option("--engine", engines, "engines to run (for profiling one alone)")
       ->check(CLI::IsMember({"dagprop", "dagprop-backward", "openblas-reference"}));
   CLI11_PARSE(app, argc, argv);
@@ -318,6 +365,12 @@ int main(int argc, char** argv) {
       trainers.push_back(std::make_unique<DagpropTrainer>(data, true));
     // Last: the denominator of the ratios.
     if (wanted("openblas-reference")) trainers.push_back(std::make_unique<ReferenceTrainer>(data));
+    if (profile) {
+      DagpropTrainer trainer(data, false);
+      trainer.reset();
+      for (const int t : threads) trainer.print_step_profile(t);
+      return 0;
+    }
     for (const int t : threads) run(t, blocks, trainers);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dagprop_bench_w2: %s\n", e.what());
