@@ -4,7 +4,6 @@
 //
 //   build/tools/dagprop_bench_ceilings --threads 1 2 --reps 7
 #include <cstdio>
-#include <exception>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -73,23 +72,18 @@ void run_fresh_memory(int reps) {
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"Ceilings of this machine: SGEMM, STREAM, fresh memory"};
-  std::vector<int> threads{1, 2};
-  int reps = 7;
-  app.add_option("--threads", threads, "thread counts to measure")->check(CLI::Range(1, 256));
-  app.add_option("--reps", reps, "timed repetitions per figure")->check(CLI::Range(5, 1000));
-  CLI11_PARSE(app, argc, argv);
   using namespace dagprop::bench;
-  try {
+  CLI::App app{"Ceilings of this machine: SGEMM, STREAM, fresh memory"};
+  RunOptions options;
+  options.reps = 7;
+  add_run_options(app, options);
+  CLI11_PARSE(app, argc, argv);
+  return run_program("dagprop_bench_ceilings", [&] {
     print_machine("dagprop_bench_ceilings");
-    for (const int t : threads) {
-      run_sgemm(t, reps);
-      run_stream(t, reps);
+    for (const int t : options.threads) {
+      run_sgemm(t, options.reps);
+      run_stream(t, options.reps);
     }
-    run_fresh_memory(reps);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_ceilings: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    run_fresh_memory(options.reps);
+  });
 }

@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <vector>
 
@@ -340,41 +339,34 @@ void run(int threads, int blocks, std::vector<std::unique_ptr<Trainer>>& trainer
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
+  using namespace dagprop::bench;
   CLI::App app{"W2: MLP training step through dagprop and a hand-written OpenBLAS reference"};
-  std::vector<int> threads{1, 2};
-  int blocks = 5;
-  app.add_option("--threads", threads, "thread counts to measure")->check(CLI::Range(1, 256));
-  app.add_option("--blocks", blocks, "timed blocks of 200 steps per engine")
-      ->check(CLI::Range(5, 1000));
+  RunOptions options;
+  add_run_options(app, options, "--blocks", "timed blocks of 200 steps per engine");
   std::vector<std::string> engines{"dagprop", "dagprop-backward", "openblas-reference"};
-  bool profile = false;
-  app.add_flag("--profile", profile, "print the time of every plan step of dagprop's step instead");
   app.add_option("--engine", engines, "engines to run (for profiling one alone)")
       ->check(CLI::IsMember({"dagprop", "dagprop-backward", "openblas-reference"}));
+  bool profile = false;
+  app.add_flag("--profile", profile, "print the time of every plan step of dagprop's step instead");
   CLI11_PARSE(app, argc, argv);
-  using namespace dagprop::bench;
-  try {
+  return run_program("dagprop_bench_w2", [&] {
     print_machine("dagprop_bench_w2");
     const MlpData data = make_mlp_data();
-    std::vector<std::unique_ptr<Trainer>> trainers;
+    if (profile) {
+      DagpropTrainer trainer(data, false);
+      trainer.reset();
+      for (const int t : options.threads) trainer.print_step_profile(t);
+      return;
+    }
     auto wanted = [&](const char* name) {
       return std::find(engines.begin(), engines.end(), name) != engines.end();
     };
+    std::vector<std::unique_ptr<Trainer>> trainers;
     if (wanted("dagprop")) trainers.push_back(std::make_unique<DagpropTrainer>(data, false));
     if (wanted("dagprop-backward"))
       trainers.push_back(std::make_unique<DagpropTrainer>(data, true));
     // Last: the denominator of the ratios.
     if (wanted("openblas-reference")) trainers.push_back(std::make_unique<ReferenceTrainer>(data));
-    if (profile) {
-      DagpropTrainer trainer(data, false);
-      trainer.reset();
-      for (const int t : threads) trainer.print_step_profile(t);
-      return 0;
-    }
-    for (const int t : threads) run(t, blocks, trainers);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_w2: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    for (const int t : options.threads) run(t, options.reps, trainers);
+  });
 }
