@@ -29,7 +29,7 @@ max_threads=$(echo "$threads" | tr ' ' '\n' | sort -n | tail -1)
 build=build-bench
 mkdir -p "$build" runs/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDAGPROP_BUILD_TESTS=OFF \
-  -DDAGPROP_BUILD_EXAMPLES=OFF > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+  -DDAGPROP_BUILD_EXAMPLES=OFF > "$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 # -j2 at most: the machine is shared, and builds of libtorch programs take gigabytes each.
 available=$(ninja -C "$build" -t targets all | sed -n 's/^\(dagprop_bench_[a-z0-9_]*\): .*/\1/p' | sort -u)
 ninja -C "$build" -j 2 $available
