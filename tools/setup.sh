@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages dagprop needs, only those missing. Run as root (or with sudo).
+#   bash tools/setup.sh           what dagprop needs to build, test and run its benchmarks
+#   bash tools/setup.sh --peers   also the optional peers the benchmarks compare against
+#                                 (libtorch C++, ADOL-C); dagprop never needs them
 set -euo pipefail
 
 packages=(
@@ -8,6 +11,11 @@ packages=(
   libgtest-dev libgmock-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
 )
+case "${1:-}" in
+  --peers) packages+=(libtorch-dev libadolc-dev) ;;
+  "") ;;
+  *) echo "usage: bash tools/setup.sh [--peers]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -132,23 +132,20 @@ void use_single_threaded_blas() {
 }
 
 // C[rows x cols] = op(A) op(B) with leading dimensions in elements, row-major.
+template <class T>
 void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
-          std::int64_t k, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-          float* c, std::int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans,
-              b_transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows),
-              static_cast<blasint>(cols), static_cast<blasint>(k), 1.0F, a,
-              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0F, c,
-              static_cast<blasint>(ldc));
-}
-void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
-          std::int64_t k, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
-          double* c, std::int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, a_transposed ? CblasTrans : CblasNoTrans,
-              b_transposed ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows),
-              static_cast<blasint>(cols), static_cast<blasint>(k), 1.0, a,
-              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), 0.0, c,
-              static_cast<blasint>(ldc));
+          std::int64_t k, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c,
+          std::int64_t ldc) {
+  const CBLAS_TRANSPOSE ta = a_transposed ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = b_transposed ? CblasTrans : CblasNoTrans;
+  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };  // checked by the caller
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, i(rows), i(cols), i(k), 1.0F, a, i(lda), b, i(ldb), 0.0F, c,
+                i(ldc));
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, i(rows), i(cols), i(k), 1.0, a, i(lda), b, i(ldb), 0.0, c,
+                i(ldc));
+  }
 }
 
 void check_blas_range(const MatmulLayout& l) {

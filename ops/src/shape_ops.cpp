@@ -122,7 +122,10 @@ void broadcast_to_forward(const KernelCall& c) {
         for (std::int64_t j = 0; j < n; ++j) y[out + j] = x[in + j * stride];
       });
 }
-// Adds in row-major order of the input: a fixed order, so the same bits every run.
+// Adds in row-major order of the input: a fixed order, so the same bits every run. The two common
+// rows get loops the compiler vectorizes (a bias gradient: stride 1) or keeps in a register (a
+// row summed into one element: stride 0); each output element still sees the same additions in
+// the same order.
 template <class T>
 void sum_to_forward(const KernelCall& c) {
   const T* x = c.inputs[0].as<T>();
@@ -131,7 +134,17 @@ void sum_to_forward(const KernelCall& c) {
   for_each_broadcast_row(
       *c.output.shape, *c.inputs[0].shape,
       [&](std::int64_t in, std::int64_t out, std::int64_t n, std::int64_t stride) {
-        for (std::int64_t j = 0; j < n; ++j) y[out + j * stride] += x[in + j];
+        if (stride == 1) {
+          T* y_row = y + out;
+          const T* x_row = x + in;
+          for (std::int64_t j = 0; j < n; ++j) y_row[j] += x_row[j];
+        } else if (stride == 0) {
+          T total = y[out];
+          for (std::int64_t j = 0; j < n; ++j) total += x[in + j];
+          y[out] = total;
+        } else {
+          for (std::int64_t j = 0; j < n; ++j) y[out + j * stride] += x[in + j];
+        }
       });
 }
 void broadcast_to_vjp(GradContext& c) {

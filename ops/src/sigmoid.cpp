@@ -17,7 +17,7 @@ void sigmoid_forward(const KernelCall& c) {
     const float* x = c.inputs[0].as<float>();
     float* y = c.output.as<float>();
     const FloatMap map = logistic_floats();
-    for_each_chunk(c.output.numel(), [=](std::int64_t begin, std::int64_t end) {
+    for_each_element_chunk(c.output.numel(), [=](std::int64_t begin, std::int64_t end) {
       map(x + begin, y + begin, end - begin);
     });
   } else {

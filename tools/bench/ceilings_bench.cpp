@@ -4,7 +4,6 @@
 //
 //   build/tools/dagprop_bench_ceilings --threads 1 2 --reps 7
 #include <cstdio>
-#include <exception>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -28,14 +27,14 @@ void run_sgemm(int threads, int reps) {
     const std::string figure = "n=" + std::to_string(n);
     print_figure(row_name("LIMIT", "sgemm-openblas", threads), figure, summarize(openblas),
                  "GFLOP/s", "(" + blas_core_name() + " kernels)");
-    if (threads > 1) {
-      print_skip(row_name("LIMIT", "sgemm-eigen", threads),
-                 "Eigen's GEMM uses several threads only under OpenMP, which dagprop does not use");
-    } else if (eigen.front() == 0) {
-      print_skip(row_name("LIMIT", "sgemm-eigen", threads), "built without Eigen");
-    } else {
+    if (threads == 1 && eigen.front() > 0)
       print_figure(row_name("LIMIT", "sgemm-eigen", threads), figure, summarize(eigen), "GFLOP/s");
-    }
+  }
+  if (threads > 1) {
+    print_skip(row_name("LIMIT", "sgemm-eigen", threads),
+               "Eigen's GEMM uses several threads only under OpenMP, which dagprop does not use");
+  } else if (sgemm_eigen_gflops(16, 0) == 0) {
+    print_skip(row_name("LIMIT", "sgemm-eigen", threads), "built without Eigen");
   }
   set_blas_threads(1);
 }
@@ -73,23 +72,18 @@ void run_fresh_memory(int reps) {
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"Ceilings of this machine: SGEMM, STREAM, fresh memory"};
-  std::vector<int> threads{1, 2};
-  int reps = 7;
-  app.add_option("--threads", threads, "thread counts to measure")->check(CLI::Range(1, 256));
-  app.add_option("--reps", reps, "timed repetitions per figure")->check(CLI::Range(5, 1000));
-  CLI11_PARSE(app, argc, argv);
   using namespace dagprop::bench;
-  try {
+  CLI::App app{"Ceilings of this machine: SGEMM, STREAM, fresh memory"};
+  RunOptions options;
+  options.reps = 7;
+  add_run_options(app, options);
+  CLI11_PARSE(app, argc, argv);
+  return run_program("dagprop_bench_ceilings", [&] {
     print_machine("dagprop_bench_ceilings");
-    for (const int t : threads) {
-      run_sgemm(t, reps);
-      run_stream(t, reps);
+    for (const int t : options.threads) {
+      run_sgemm(t, options.reps);
+      run_stream(t, options.reps);
     }
-    run_fresh_memory(reps);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_ceilings: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    run_fresh_memory(options.reps);
+  });
 }

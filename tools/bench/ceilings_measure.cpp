@@ -22,6 +22,23 @@
 
 namespace dagprop::bench {
 
+void add_run_options(CLI::App& app, RunOptions& options, const std::string& reps_flag,
+                     const std::string& reps_help) {
+  app.add_option("--threads", options.threads, "thread counts to measure")
+      ->check(CLI::Range(1, 256));
+  app.add_option(reps_flag, options.reps, reps_help)->check(CLI::Range(5, 1000));
+}
+
+int run_program(const char* program, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
+  return 0;
+}
+
 Figure summarize(std::vector<double> samples) {
   if (samples.empty()) throw std::invalid_argument("summarize: no samples");
   std::sort(samples.begin(), samples.end());
@@ -62,7 +79,7 @@ void print_ratio(const std::string& row, const std::string& what, double ratio,
 void print_checksum(const std::string& row, const std::string& what, double value, double expected,
                     double tolerance) {
   const bool ok = std::abs(value - expected) <= tolerance;
-  std::printf("%-28s checksum %-15s %.6e (expected %.6e +- %.0e) %s\n", row.c_str(), what.c_str(),
+  std::printf("%-28s checksum %-15s %.9e (expected %.9e +- %.0e) %s\n", row.c_str(), what.c_str(),
               value, expected, tolerance, ok ? "OK" : "MISMATCH");
   std::fflush(stdout);
 }

@@ -6,11 +6,26 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 namespace dagprop::bench {
+
+// ---- the programs
+// The options of every benchmark: --threads (a list of counts) and a repetition count (>= 5, the
+// protocol's minimum) under the given name.
+struct RunOptions {
+  std::vector<int> threads{1, 2};
+  int reps = 5;
+};
+void add_run_options(CLI::App& app, RunOptions& options, const std::string& reps_flag = "--reps",
+                     const std::string& reps_help = "timed repetitions per figure");
+// Runs a program's body; an exception is reported as "program: message", exit status 1.
+int run_program(const char* program, const std::function<void()>& body);
 
 // ---- timing
 using Clock = std::chrono::steady_clock;

@@ -14,7 +14,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -153,12 +152,8 @@ int main(int argc, char** argv) {
   app.add_option("--neurons", neurons, "W1 sizes")->check(CLI::Range(1000U, 5'000'000U));
   app.add_option("--reps", reps, "timed repetitions")->check(CLI::Range(5, 1000));
   CLI11_PARSE(app, argc, argv);
-  try {
+  return dagprop::bench::run_program("dagprop_bench_peer_adolc", [&] {
     std::printf("# dagprop_bench_peer_adolc: ADOL-C (libadolc), one thread, tape kept in memory\n");
     for (const std::uint32_t n : neurons) dagprop::bench::run(n, reps);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_peer_adolc: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  });
 }

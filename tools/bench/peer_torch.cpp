@@ -11,7 +11,6 @@
 // transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): the allocator-tuned peer.
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -230,7 +229,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"w2", "w3", "w4", "w5"}));
   CLI11_PARSE(app, argc, argv);
   using namespace dagprop::bench;
-  try {
+  return run_program("dagprop_bench_peer_torch", [&] {
     at::set_num_threads(threads);
     at::set_num_interop_threads(threads);
     set_blas_threads(threads);
@@ -249,9 +248,5 @@ int main(int argc, char** argv) {
       run_chain(threads, reps, true);
     }
     if (wanted("w5")) run_bandwidth(threads, reps);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_peer_torch: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  });
 }

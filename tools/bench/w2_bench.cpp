@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <vector>
 
@@ -103,6 +102,39 @@ class DagpropTrainer final : public Trainer {
     }
     return graph_.value(loss_).item();
   }
+  // Where a step's time goes: each plan step timed alone (repeated on the inputs the last run
+  // left), then what remains of a whole step (feeding the batch, the SGD update, the executor).
+  void print_step_profile(int threads) {
+    const std::string row = row_name("W2", name(), threads);
+    const int repeats = 200;
+    with_threads(threads, [&] {
+      double whole = 0, steps_total = 0;
+      const Clock::time_point start = Clock::now();
+      for (int t = 0; t < repeats; ++t) step(t);
+      whole = seconds_since(start) / repeats;
+      struct Entry {
+        std::string label;
+        double seconds;
+      };
+      std::vector<Entry> entries;
+      for (const PlanStep& plan_step : plan_->steps()) {
+        const Clock::time_point step_start = Clock::now();
+        for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+        const double seconds = seconds_since(step_start) / repeats;
+        steps_total += seconds;
+        entries.push_back({step_label(plan_step.node), seconds});
+      }
+      std::sort(entries.begin(), entries.end(),
+                [](const Entry& a, const Entry& b) { return a.seconds > b.seconds; });
+      entries.push_back({"outside the plan", whole - steps_total});
+      for (const Entry& e : entries) {
+        char note[32];
+        std::snprintf(note, sizeof note, "%5.1f %% of a step", 100 * e.seconds / whole);
+        print_value(row, "profile " + e.label, e.seconds * 1e6, "us", note);
+      }
+    });
+  }
+
   // 1 thread: the serial executor. n threads: the TBB executor with n threads, and kernels split
   // their loops over an arena of n threads (the serial executor lets them only when the caller
   // allows it, as here).
@@ -116,6 +148,18 @@ class DagpropTrainer final : public Trainer {
   }
 
  private:
+  // "matmul NT 128x512x512" (m x n x k; N/T: operand read as stored or transposed) or the op name.
+  std::string step_label(NodeId node) const {
+    const std::string op(graph_.op_name_of(node));
+    if (op != "matmul") return op;
+    const OpAttrs& attrs = graph_.attrs_of(node);
+    const Shape& out = graph_.shape_of(node);
+    const Shape& a = graph_.shape_of(graph_.inputs_of(node)[0]);
+    const std::int64_t k = attrs.axis == -2 ? a[0] : a[1];
+    return op + " " + (attrs.axis == -2 ? "T" : "N") + (attrs.axis2 == -1 ? "T" : "N") + " " +
+           std::to_string(out[0]) + "x" + std::to_string(out[1]) + "x" + std::to_string(k);
+  }
+
   const MlpData& data_;
   bool use_backward_;
   Graph graph_;
@@ -295,33 +339,34 @@ void run(int threads, int blocks, std::vector<std::unique_ptr<Trainer>>& trainer
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
+  using namespace dagprop::bench;
   CLI::App app{"W2: MLP training step through dagprop and a hand-written OpenBLAS reference"};
-  std::vector<int> threads{1, 2};
-  int blocks = 5;
-  app.add_option("--threads", threads, "thread counts to measure")->check(CLI::Range(1, 256));
-  app.add_option("--blocks", blocks, "timed blocks of 200 steps per engine")
-      ->check(CLI::Range(5, 1000));
+  RunOptions options;
+  add_run_options(app, options, "--blocks", "timed blocks of 200 steps per engine");
   std::vector<std::string> engines{"dagprop", "dagprop-backward", "openblas-reference"};
   app.add_option("--engine", engines, "engines to run (for profiling one alone)")
       ->check(CLI::IsMember({"dagprop", "dagprop-backward", "openblas-reference"}));
+  bool profile = false;
+  app.add_flag("--profile", profile, "print the time of every plan step of dagprop's step instead");
   CLI11_PARSE(app, argc, argv);
-  using namespace dagprop::bench;
-  try {
+  return run_program("dagprop_bench_w2", [&] {
     print_machine("dagprop_bench_w2");
     const MlpData data = make_mlp_data();
-    std::vector<std::unique_ptr<Trainer>> trainers;
+    if (profile) {
+      DagpropTrainer trainer(data, false);
+      trainer.reset();
+      for (const int t : options.threads) trainer.print_step_profile(t);
+      return;
+    }
     auto wanted = [&](const char* name) {
       return std::find(engines.begin(), engines.end(), name) != engines.end();
     };
+    std::vector<std::unique_ptr<Trainer>> trainers;
     if (wanted("dagprop")) trainers.push_back(std::make_unique<DagpropTrainer>(data, false));
     if (wanted("dagprop-backward"))
       trainers.push_back(std::make_unique<DagpropTrainer>(data, true));
     // Last: the denominator of the ratios.
     if (wanted("openblas-reference")) trainers.push_back(std::make_unique<ReferenceTrainer>(data));
-    for (const int t : threads) run(t, blocks, trainers);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_w2: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    for (const int t : options.threads) run(t, options.reps, trainers);
+  });
 }

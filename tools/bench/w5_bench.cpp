@@ -10,7 +10,6 @@
 // Repetitions of every figure take turns with the triad's, so that load changes touch all alike.
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <vector>
 
 #include <oneapi/tbb/task_arena.h>
@@ -108,24 +107,19 @@ void run(SigmoidPlans& p, int threads, int reps) {
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"W5: sigmoid forward and backward bandwidth through dagprop plans"};
-  std::vector<int> threads{1, 2};
-  int reps = 7;
-  app.add_option("--threads", threads, "thread counts to measure")->check(CLI::Range(1, 256));
-  app.add_option("--reps", reps, "timed repetitions per figure")->check(CLI::Range(5, 1000));
-  CLI11_PARSE(app, argc, argv);
   using namespace dagprop::bench;
-  try {
+  CLI::App app{"W5: sigmoid forward and backward bandwidth through dagprop plans"};
+  RunOptions options;
+  options.reps = 7;
+  add_run_options(app, options);
+  CLI11_PARSE(app, argc, argv);
+  return run_program("dagprop_bench_w5", [&] {
     print_machine("dagprop_bench_w5");
     const BandwidthData data = make_bandwidth_data();
     SigmoidPlans plans;
     build(data, plans);
     std::printf("%-28s sigmoid accuracy: max error %.2f ulp against the double-precision formula\n",
                 "W5 dagprop", max_ulp_error(data, plans.graph.value(plans.y)));
-    for (const int t : threads) run(plans, t, reps);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dagprop_bench_w5: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    for (const int t : options.threads) run(plans, t, options.reps);
+  });
 }
