@@ -15,7 +15,7 @@ int main() {
   const Expr x = g.input("x", Shape{2, 2});  // a batch of two examples
   const Expr a = neuron(x);
   const Tensor batch = Tensor::from(std::vector<double>{0.5, 0.6, 1.0, -2.0}, Shape{2, 2});
-  g.backward(sum(a), {{x, batch}});
+  g.backward(sum(a), {{x, batch}}, {.keep = {a}});  // a stays readable
 
   std::printf("activations: %.2f %.2f\n", a.value().at(0), a.value().at(1));
   const TensorView dw = neuron.linear().weight().grad();

@@ -24,7 +24,7 @@ int main() {
     batches.start_epoch(epoch);
     double correct = 0, seen = 0, loss_sum = 0;
     while (batches.next()) {
-      g.backward(loss, {{x, batches.features()}, {labels, batches.labels()}});
+      g.backward(loss, {{x, batches.features()}, {labels, batches.labels()}}, {.keep = {logits}});
       correct += static_cast<double>(nn::count_correct(logits.value(), batches.labels()));
       seen += kBatch;
       loss_sum += loss.item() * kBatch;

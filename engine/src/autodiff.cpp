@@ -189,12 +189,18 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
       seed_expr = built->seed_input;
     }
     built->gradients = dagprop::grad(loss, built->targets, seed_expr);
-    std::vector<Expr> outputs{loss};
-    outputs.insert(outputs.end(), built->gradients.begin(), built->gradients.end());
-    built->plan = &plan_for(outputs);
+    built->outputs.push_back(loss);
+    built->outputs.insert(built->outputs.end(), built->gradients.begin(), built->gradients.end());
     cached = std::move(built);
   }
-  const BackwardGraph& bg = *cached;
+  BackwardGraph& bg = *cached;
+  std::vector<NodeId> keep_ids;
+  for (const Expr& e : options.keep) keep_ids.push_back(e.id());
+  if (bg.plan == nullptr || bg.plan_keep != keep_ids || bg.plan_keeps_all != keep_values_) {
+    bg.plan = &plan_for(bg.outputs, options.keep);
+    bg.plan_keep = std::move(keep_ids);
+    bg.plan_keeps_all = keep_values_;
+  }
   if (seed != nullptr) {
     std::vector<Feed> all_feeds = feeds;
     all_feeds.push_back({bg.seed_input, *seed});

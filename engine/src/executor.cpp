@@ -34,7 +34,7 @@ std::string summarize_inputs(const Plan& plan, const PlanStep& step) {
   std::string text;
   const auto inputs = graph.inputs_of(step.node);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const TensorView v = plan.value(inputs[i]);
+    const TensorView v = plan.buffer(inputs[i]);
     text += "\n  input " + std::to_string(i) + ": " + graph.describe(inputs[i]);
     if (v.numel() == 1) text += " = " + std::to_string(v.at(0));
   }

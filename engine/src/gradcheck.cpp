@@ -115,9 +115,15 @@ GradcheckResult gradcheck(Expr y, const std::vector<Expr>& wrt, const std::vecto
 std::vector<LocalGradientFailure> check_local_gradients(Expr output, const std::vector<Feed>& feeds,
                                                         GradcheckOptions options) {
   Graph& graph = output.graph();
-  graph.run(output, feeds);
+  // Every node's inputs are read after the run: keep all values.
+  const std::vector<NodeId> order = topological_order(graph, {output.id()});
+  std::vector<Expr> keep;
+  keep.reserve(order.size());
+  for (const NodeId id : order) keep.push_back(graph.expr(id));
+  Plan& plan = graph.plan_for({output}, keep);
+  graph.run_plan(plan, feeds);
   std::vector<LocalGradientFailure> failures;
-  for (const NodeId id : topological_order(graph, {output.id()})) {
+  for (const NodeId id : order) {
     const OpDef& def = graph.op_of(id);
     if (def.grad_kind != GradKind::smooth || def.forward_f64 == nullptr) continue;
     // The node alone, at its actual input values, in float64.
@@ -125,7 +131,7 @@ std::vector<LocalGradientFailure> check_local_gradients(Expr output, const std::
     std::vector<Expr> inputs, differentiable;
     const auto input_ids = graph.inputs_of(id);
     for (std::size_t i = 0; i < input_ids.size(); ++i) {
-      const TensorView value = graph.value(Expr(&graph, input_ids[i]));
+      const TensorView value = plan.value(input_ids[i]);
       Tensor as_f64(value.shape(), DType::f64);
       for (std::int64_t e = 0; e < value.numel(); ++e) as_f64.set(e, value.at(e));
       if (def.nondifferentiable_inputs >> i & 1U) {

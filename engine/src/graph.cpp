@@ -345,7 +345,7 @@ void Graph::check_owns(Expr e, std::string_view what) const {
 
 bool Graph::has_value(NodeId id) const {
   if (is_leaf(id) && !is_input(id)) return true;
-  return last_plan_ != nullptr && last_plan_->computes(id);
+  return last_plan_ != nullptr && last_plan_->retains(id);
 }
 
 TensorView Graph::value(Expr e) const {
@@ -354,7 +354,8 @@ TensorView Graph::value(Expr e) const {
   if (is_leaf(id) && !is_input(id)) {
     return {leaf_values_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
   }
-  if (last_plan_ != nullptr && last_plan_->computes(id)) return last_plan_->value(id);
+  if (last_plan_ != nullptr && last_plan_->computes(id))
+    return last_plan_->value(id);  // throws if not kept
   throw Error(describe(id) +
               " has no value yet: run a plan that computes it first (graph.run({node}, feeds))");
 }
@@ -401,15 +402,31 @@ void Graph::zero_grad() {
 
 // ---------------------------------------------------------------- running
 
-Plan& Graph::plan_for(const std::vector<Expr>& outputs) {
-  std::vector<NodeId> ids;
-  ids.reserve(outputs.size());
+Plan& Graph::plan_for(const std::vector<Expr>& outputs, const std::vector<Expr>& keep) {
+  // The cache key: the outputs, a separator, the kept nodes and the keep-all setting.
+  std::vector<NodeId> key;
+  key.reserve(outputs.size() + keep.size() + 2);
   for (const Expr& e : outputs) {
     check_owns(e, "run");
-    ids.push_back(e.id());
+    key.push_back(e.id());
   }
-  auto& slot = plans_[ids];
-  if (!slot) slot = std::make_unique<Plan>(*this, ids);
+  key.push_back(kNoNode);
+  for (const Expr& e : keep) {
+    check_owns(e, "keep");
+    key.push_back(e.id());
+  }
+  key.push_back(keep_values_ ? 1 : 0);
+  auto& slot = plans_[key];
+  if (!slot) {
+    PlanOptions options;
+    options.keep.assign(key.begin() + static_cast<std::ptrdiff_t>(outputs.size()) + 1,
+                        key.end() - 1);
+    options.keep_all_values = keep_values_;
+    slot = std::make_unique<Plan>(
+        *this,
+        std::vector<NodeId>(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(outputs.size())),
+        std::move(options));
+  }
   return *slot;
 }
 

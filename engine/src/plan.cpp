@@ -1,5 +1,5 @@
-// Plan compilation: the order from Boost.Graph's depth-first search, then one step per op node
-// with its operand addresses resolved into a workspace owned by the plan.
+// Plan compilation: the order from Boost.Graph's depth-first search, one step per op node, the
+// task partition, then the workspace layout (memory_plan.hpp) and the operand addresses in it.
 #include <dagprop/plan.hpp>
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
+
+#include "memory_plan.hpp"
 
 namespace dagprop {
 namespace {
@@ -31,10 +33,6 @@ void free_workspace(std::byte* p) {
   std::free(p);
 }
 
-std::size_t workspace_alignment(std::size_t nbytes) {
-  return nbytes >= 64 ? 64 : 8;
-}
-
 }  // namespace
 
 std::vector<NodeId> topological_order(const Graph& graph, const std::vector<NodeId>& outputs) {
@@ -51,60 +49,39 @@ std::vector<NodeId> topological_order(const Graph& graph, const std::vector<Node
   return order;
 }
 
-Plan::Plan(const Graph& graph, std::vector<NodeId> outputs)
+Plan::Plan(const Graph& graph, std::vector<NodeId> outputs, PlanOptions options)
     : graph_(&graph), outputs_(std::move(outputs)), workspace_(nullptr, &free_workspace) {
   order_ = topological_order(graph, outputs_);
 
-  // Workspace layout: every computed node and every fed input gets its own slot. Scalars are packed
-  // at 8-byte alignment, tensors start on a cache line.
-  std::vector<std::size_t> offsets(order_.size(), 0);
-  std::size_t used = 0;
-  for (std::size_t i = 0; i < order_.size(); ++i) {
-    const NodeId id = order_[i];
-    if (graph.is_leaf(id) && !graph.is_input(id)) continue;
-    const std::size_t nbytes =
-        static_cast<std::size_t>(graph.shape_of(id).numel()) * dtype_size(graph.node(id).dtype);
-    const std::size_t alignment = workspace_alignment(nbytes);
-    used = (used + alignment - 1) / alignment * alignment;
-    offsets[i] = used;
-    used += std::max<std::size_t>(nbytes, 1);
-  }
-  workspace_bytes_ = (used + 63) / 64 * 64;
-  auto* bytes =
-      static_cast<std::byte*>(std::aligned_alloc(64, std::max<std::size_t>(workspace_bytes_, 64)));
-  if (bytes == nullptr)
-    throw Error("out of memory: a plan workspace of " + std::to_string(workspace_bytes_) +
-                " bytes");
-  std::memset(bytes, 0, std::max<std::size_t>(workspace_bytes_, 64));
-  workspace_.reset(bytes);
-
   NodeId max_id = 0;
   for (const NodeId id : order_) max_id = std::max(max_id, id);
-  locations_.assign(order_.empty() ? 0 : static_cast<std::size_t>(max_id) + 1, nullptr);
-  for (std::size_t i = 0; i < order_.size(); ++i) {
-    const NodeId id = order_[i];
-    std::byte* location = nullptr;
-    if (graph.is_leaf(id) && !graph.is_input(id)) {
-      location = static_cast<std::byte*>(graph.value(Expr(const_cast<Graph*>(&graph), id)).raw());
-    } else {
-      location = bytes + offsets[i];
-    }
-    locations_[id] = location;
-    if (graph.is_input(id)) feeds_.push_back({id, location});
+  const std::size_t num_ids = order_.empty() ? 0 : static_cast<std::size_t>(max_id) + 1;
+  retained_.assign(num_ids, options.keep_all_values);
+  for (const NodeId id : outputs_) retained_[id] = true;
+  for (const NodeId id : options.keep) {
+    if (id < num_ids) retained_[id] = true;
   }
 
-  // Sized once: growing these arrays would copy them into fresh pages, which is what a large plan's
-  // compile time would otherwise be spent on.
+  // Steps first, with operand addresses filled in once the workspace is laid out. Sized once:
+  // growing these arrays would copy them into fresh pages, which is what a large plan's compile
+  // time would otherwise be spent on.
   std::size_t num_steps = 0, num_args = 0;
+  std::vector<NodeId> fed;
   for (const NodeId id : order_) {
+    if (graph.is_input(id)) fed.push_back(id);
     if (graph.is_leaf(id)) continue;
     ++num_steps;
     num_args += graph.node(id).num_inputs + 1;
   }
   steps_.reserve(num_steps);
   args_.reserve(num_args);
+  std::vector<std::uint8_t> step_retained;
+  step_retained.reserve(num_steps);
   for (const NodeId id : order_) {
-    if (graph.is_leaf(id)) continue;
+    if (graph.is_leaf(id)) {
+      retained_[id] = true;
+      continue;
+    }
     const OpDef& def = graph.op_of(id);
     const Node& node = graph.node(id);
     PlanStep step;
@@ -121,11 +98,49 @@ Plan::Plan(const Graph& graph, std::vector<NodeId> outputs)
                   " kernel; build this part of the graph in the other dtype");
     }
     for (const NodeId input : graph.inputs_of(id))
-      args_.push_back({locations_[input], &graph.shape_of(input)});
-    args_.push_back({locations_[id], &graph.shape_of(id)});
+      args_.push_back({nullptr, &graph.shape_of(input)});
+    args_.push_back({nullptr, &graph.shape_of(id)});
     steps_.push_back(step);
+    step_retained.push_back(retained_[id] ? 1 : 0);
   }
   tasks_ = TaskPartition(graph, steps_, args_);
+
+  const WorkspaceLayout layout = plan_workspace(graph, steps_, args_, fed, tasks_, step_retained);
+  workspace_bytes_ = layout.bytes;
+  unshared_workspace_bytes_ = layout.unshared_bytes;
+  auto* bytes =
+      static_cast<std::byte*>(std::aligned_alloc(64, std::max<std::size_t>(workspace_bytes_, 64)));
+  if (bytes == nullptr)
+    throw Error("out of memory: a plan workspace of " + std::to_string(workspace_bytes_) +
+                " bytes");
+  std::memset(bytes, 0, std::max<std::size_t>(workspace_bytes_, 64));
+  workspace_.reset(bytes);
+
+  locations_.assign(num_ids, nullptr);
+  for (const NodeId id : order_) {
+    if (graph.is_leaf(id) && !graph.is_input(id)) {
+      locations_[id] =
+          static_cast<std::byte*>(graph.value(Expr(const_cast<Graph*>(&graph), id)).raw());
+    }
+  }
+  for (std::size_t i = 0; i < fed.size(); ++i) {
+    locations_[fed[i]] = bytes + layout.feed_offsets[i];
+    feeds_.push_back({fed[i], locations_[fed[i]]});
+  }
+  for (std::size_t s = 0; s < steps_.size(); ++s)
+    locations_[steps_[s].node] = bytes + layout.step_offsets[s];
+  for (const PlanStep& step : steps_) {
+    KernelArg* args = args_.data() + step.first_arg;
+    const auto inputs = graph.inputs_of(step.node);
+    for (std::uint32_t i = 0; i < step.num_inputs; ++i) args[i].data = locations_[inputs[i]];
+    args[step.num_inputs].data = locations_[step.node];
+  }
+  for (const NodeId id : options.keep) {
+    if (!computes(id)) {
+      throw Error("a node to keep, " + graph.describe(id) +
+                  ", is not computed for these outputs; keep only nodes they depend on");
+    }
+  }
 }
 
 Plan::~Plan() = default;
@@ -134,7 +149,25 @@ bool Plan::computes(NodeId id) const {
   return id < locations_.size() && locations_[id] != nullptr;
 }
 
+bool Plan::retains(NodeId id) const {
+  return computes(id) && retained_[id];
+}
+
 TensorView Plan::value(NodeId id) const {
+  if (!computes(id)) {
+    throw Error(graph_->describe(id) +
+                " is not computed by this plan; add it to the outputs you run");
+  }
+  if (!retained_[id]) {
+    throw Error(graph_->describe(id) +
+                " is computed by this plan but not kept: its buffer was reused once the nodes "
+                "reading it had run. Add it to the outputs you run (for backward(): "
+                "BackwardOptions::keep), or call graph.set_keep_values(true) to keep every value");
+  }
+  return buffer(id);
+}
+
+TensorView Plan::buffer(NodeId id) const {
   if (!computes(id)) {
     throw Error(graph_->describe(id) +
                 " is not computed by this plan; add it to the outputs you run");

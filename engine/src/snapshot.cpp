@@ -37,18 +37,19 @@ Snapshot trace_gradients(Expr loss, const std::vector<Feed>& feeds) {
     if (!excluded[id]) wrt.push_back(graph.expr(id));
   }
   const std::vector<Expr> gradients = grad(loss, wrt);
-  // Running the loss with its gradients leaves every node the loss depends on in the last plan.
+  // The loss with its gradients, keeping the value of every node the loss depends on.
   std::vector<Expr> outputs{loss};
   outputs.insert(outputs.end(), gradients.begin(), gradients.end());
-  std::vector<Tensor> computed = graph.run(outputs, feeds);
+  std::vector<Expr> keep;
+  keep.reserve(order.size());
+  for (const NodeId id : order) keep.push_back(graph.expr(id));
+  Plan& plan = graph.plan_for(outputs, keep);
+  graph.run_plan(plan, feeds);
 
   Snapshot snapshot;
-  for (const NodeId id : order) {
-    if (graph.has_value(id)) snapshot.values.emplace(id, Tensor(graph.value(graph.expr(id))));
-  }
-  for (std::size_t i = 0; i < wrt.size(); ++i) {
-    snapshot.gradients.emplace(wrt[i].id(), std::move(computed[i + 1]));
-  }
+  for (const NodeId id : order) snapshot.values.emplace(id, Tensor(plan.value(id)));
+  for (std::size_t i = 0; i < wrt.size(); ++i)
+    snapshot.gradients.emplace(wrt[i].id(), Tensor(plan.value(gradients[i].id())));
   return snapshot;
 }
 

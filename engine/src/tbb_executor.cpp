@@ -148,7 +148,7 @@ void TbbExecutor::run(Plan& plan, Graph& graph) {
   TaskRun task_run(plan, graph, pending_.get());
   arena_.execute([&] {
     // No task would overlap enough with another to repay the hand-offs (W4's chain, W1's soup).
-    if (tasks.parallelism() < kMinTaskParallelism) {
+    if (tasks.runs_in_order()) {
       task_run.run_in_order();
       return;
     }

@@ -36,8 +36,10 @@ void expect_bitwise_equal(const std::vector<Tensor>& expected, const std::vector
     EXPECT_TRUE(bitwise_equal(expected[i], actual[i])) << where << ": result " << i << " differs";
 }
 
-// Runs with the serial executor, then with the TBB executor at each thread count, several times.
-// Compares the gradients of those `candidates` that the loss reaches (backward() stores no others).
+// Runs with the serial executor keeping every value (no buffer is shared), then with the TBB
+// executor at each thread count, several times, with the buffers shared as the memory plan allows:
+// a write that overtook a read on another thread would change the bits. Compares the gradients of
+// those `candidates` that the loss reaches (backward() stores no others).
 void expect_same_bits_at_every_thread_count(Graph& g, Expr loss, const std::vector<Expr>& values,
                                             const std::vector<Expr>& candidates,
                                             const std::vector<Feed>& feeds = {}) {
@@ -48,8 +50,10 @@ void expect_same_bits_at_every_thread_count(Graph& g, Expr loss, const std::vect
     if (g.has_grad(e.id())) gradients.push_back(e);
   }
   ASSERT_FALSE(gradients.empty());
+  g.set_keep_values(true);
   const std::vector<Tensor> serial = run_and_collect(g, loss, values, gradients, feeds);
   ASSERT_TRUE(std::isfinite(serial.front().item()));
+  g.set_keep_values(false);
   for (const int threads : kThreadCounts) {
     g.set_num_threads(threads);
     for (int run = 0; run < kRunsPerThreadCount; ++run) {

@@ -32,6 +32,9 @@ struct Feed {
 
 struct BackwardOptions {
   bool accumulate = false;  // add to the stored gradients instead of replacing them
+  // Nodes whose values stay readable after the run (e.g. the logits, for an accuracy); the others
+  // share buffers once read, unless Graph::set_keep_values(true).
+  std::vector<Expr> keep;
 };
 
 class Graph {
@@ -102,7 +105,8 @@ class Graph {
 
   // ---- values
   // A leaf's value (parameters and constants; writable in place, e.g. by an optimizer), or the
-  // value the most recent run that computed the node left behind.
+  // value the most recent run left behind for one of its outputs or kept nodes (or for any node it
+  // computed, with set_keep_values(true)).
   TensorView value(Expr node) const;
   void set_value(Expr leaf, const TensorView& value);
   bool has_value(NodeId id) const;
@@ -116,7 +120,8 @@ class Graph {
   // the first call for this set of outputs and reused afterwards.
   std::vector<Tensor> run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds = {});
   Tensor run(Expr output, const std::vector<Feed>& feeds = {});
-  Plan& plan_for(const std::vector<Expr>& outputs);
+  // `keep`: nodes the outputs depend on whose values must also stay readable after a run.
+  Plan& plan_for(const std::vector<Expr>& outputs, const std::vector<Expr>& keep = {});
   // Runs a compiled plan without copying the outputs out; read them with value().
   void run_plan(Plan& plan, const std::vector<Feed>& feeds = {});
 
@@ -134,6 +139,11 @@ class Graph {
   void set_num_threads(int num_threads);
   int num_threads() const { return num_threads_; }
   Executor& executor();
+  // Keep every value a run computes readable afterwards (for inspecting and drawing a graph)
+  // instead of reusing a buffer once its readers have run. Off by default; applies to plans
+  // compiled afterwards (run(), backward(), plan_for()).
+  void set_keep_values(bool keep) { keep_values_ = keep; }
+  bool keep_values() const { return keep_values_; }
   // Anomaly mode: every run stops at the first node whose output holds a NaN or an Inf.
   void set_anomaly_mode(bool enabled) { anomaly_mode_ = enabled; }
   bool anomaly_mode() const { return anomaly_mode_; }
@@ -182,6 +192,7 @@ class Graph {
   std::unordered_map<NodeId, std::unique_ptr<BackwardGraph>> backward_graphs_;
 
   int num_threads_ = 0;
+  bool keep_values_ = false;
   std::unique_ptr<Executor> executor_;
   bool anomaly_mode_ = false;
   // Atomic: tasks of the parallel executor may report anomalies at the same time.

@@ -1,6 +1,9 @@
 // Plan: compiled once per set of requested outputs. Arrays only: the topological order of the
 // nodes the outputs need, one step per op node with its kernel arguments resolved to addresses in
-// a workspace that lives as long as the plan, so a run allocates nothing.
+// a workspace that lives as long as the plan, so a run allocates nothing. A value that is neither
+// an output nor kept shares its buffer with later values once its last reader has run (see
+// engine/src/memory_plan.hpp), so after a run only the outputs, the kept nodes and the leaves are
+// readable.
 #pragma once
 
 #include <cstddef>
@@ -33,9 +36,14 @@ struct FeedSlot {
   std::byte* data = nullptr;
 };
 
+struct PlanOptions {
+  std::vector<NodeId> keep;      // also readable after a run, beyond the outputs
+  bool keep_all_values = false;  // every node readable after a run: a buffer per value
+};
+
 class Plan {
  public:
-  Plan(const Graph& graph, std::vector<NodeId> outputs);
+  Plan(const Graph& graph, std::vector<NodeId> outputs, PlanOptions options = {});
   ~Plan();
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
@@ -48,12 +56,19 @@ class Plan {
   const std::vector<KernelArg>& args() const { return args_; }
   const std::vector<FeedSlot>& feeds() const { return feeds_; }
   std::size_t workspace_bytes() const { return workspace_bytes_; }
+  // What the workspace would take with a buffer for every value (no reuse).
+  std::size_t unshared_workspace_bytes() const { return unshared_workspace_bytes_; }
   // The steps cut into tasks for the parallel executor (see task_partition.hpp).
   const TaskPartition& tasks() const { return tasks_; }
 
   bool computes(NodeId id) const;
-  // The node's value in this plan's workspace (or the leaf's own storage).
+  // Whether the node's value stays readable after a run: leaves, outputs and kept nodes.
+  bool retains(NodeId id) const;
+  // The node's value after a run, in this plan's workspace (or the leaf's own storage); throws for
+  // a node the plan does not retain.
   TensorView value(NodeId id) const;
+  // Where the node's value is during a run, retained or not (for the executors' error reports).
+  TensorView buffer(NodeId id) const;
 
  private:
   const Graph* graph_;
@@ -63,8 +78,10 @@ class Plan {
   std::vector<KernelArg> args_;
   std::vector<FeedSlot> feeds_;
   std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
+  std::vector<bool> retained_;         // by node id
   std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
   std::size_t workspace_bytes_ = 0;
+  std::size_t unshared_workspace_bytes_ = 0;
   TaskPartition tasks_;
 };
 

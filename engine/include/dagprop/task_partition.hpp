@@ -56,6 +56,9 @@ class TaskPartition {
   // Total work over the heaviest path through the task graph: the speed-up that running the tasks
   // concurrently could reach at best (1 for a chain of tasks, or no task).
   double parallelism() const { return parallelism_; }
+  // Whether the TBB executor runs this plan's steps in plan order on one thread (kernels may still
+  // split their loops): when the tasks could overlap too little (kMinTaskParallelism).
+  bool runs_in_order() const { return parallelism_ < kMinTaskParallelism; }
 
  private:
   std::vector<std::uint32_t> first_step_{0};       // num_tasks + 1 offsets into Plan::steps()

@@ -208,6 +208,9 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   std::int64_t global_step = 0, window_steps = 0;
   double window_loss = 0.0;
   std::vector<double> window_norms(weights.size(), 0.0);
+  // The accuracy is read from the logits the backward run leaves behind.
+  BackwardOptions keep_logits;
+  keep_logits.keep = {logits_};
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     EpochRecord record;
@@ -218,7 +221,7 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
     double loss_sum = 0.0;
     std::int64_t correct = 0, step = 0;
     while (batches.next()) {
-      graph_.backward(loss_, feeds);
+      graph_.backward(loss_, feeds, keep_logits);
       const double loss = loss_.item();
       if (!std::isfinite(loss)) {
         throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
