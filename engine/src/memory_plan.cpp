@@ -97,6 +97,7 @@ class TaskOrder {
 // The tasks that read each step's value, each once, in increasing order.
 class ReaderTasks {
  public:
+  ReaderTasks() = default;
   ReaderTasks(const Producers& producers, std::span<const std::uint32_t> task_of) {
     const std::size_t n = task_of.size();
     std::vector<std::uint32_t> last_task(n, kNoStep);
@@ -156,7 +157,9 @@ WorkspaceLayout plan_workspace(const Graph& graph, std::span<const PlanStep> ste
     std::fill(task_of.begin() + range.begin, task_of.begin() + range.end, t);
   }
   const Producers producers(graph, steps);
-  const ReaderTasks reader_tasks(producers, task_of);
+  // Only a plan whose tasks may run concurrently needs to know which tasks read a value.
+  const ReaderTasks reader_tasks =
+      tasks.runs_in_order() ? ReaderTasks() : ReaderTasks(producers, task_of);
   std::vector<std::uint32_t> last_reader(n, kNoStep);
   for (std::uint32_t s = 0; s < n; ++s) {
     for (const std::uint32_t p : producers.of(s)) last_reader[p] = s;
@@ -164,13 +167,16 @@ WorkspaceLayout plan_workspace(const Graph& graph, std::span<const PlanStep> ste
 
   TaskOrder task_order(tasks);
   const auto readers_done_before = [&](std::uint32_t value, std::uint32_t task) {
+    if (tasks.runs_in_order()) return true;
     for (const std::uint32_t reader : reader_tasks.of(value)) {
       if (!task_order.before(reader, task)) return false;
     }
     return true;
   };
 
-  std::multimap<std::size_t, FreeBuffer> free_buffers;  // by capacity
+  // Free buffers by capacity; each list is used as a stack (the most recently freed is the most
+  // likely to be in cache).
+  std::map<std::size_t, std::vector<FreeBuffer>> free_buffers;
   std::vector<std::size_t> capacity(n, 0);
   layout.step_offsets.assign(n, 0);
   for (std::uint32_t s = 0; s < n; ++s) {
@@ -180,15 +186,18 @@ WorkspaceLayout plan_workspace(const Graph& graph, std::span<const PlanStep> ste
                     dtype_size(step.dtype));
     layout.unshared_bytes += size;
     bool placed = false;
-    if (retained[s] == 0) {
-      int candidates = 0;
-      for (auto it = free_buffers.lower_bound(size);
-           it != free_buffers.end() && it->first <= 2 * size + 64 && candidates < kMaxCandidates;
-           ++it, ++candidates) {
-        if (!readers_done_before(it->second.last_value, task_of[s])) continue;
-        layout.step_offsets[s] = it->second.offset;
+    int candidates = 0;
+    for (auto it = free_buffers.lower_bound(size);
+         retained[s] == 0 && !placed && it != free_buffers.end() && it->first <= 2 * size + 64 &&
+         candidates < kMaxCandidates;
+         ++it) {
+      std::vector<FreeBuffer>& buffers = it->second;
+      for (std::size_t i = buffers.size(); i-- > 0 && candidates < kMaxCandidates; ++candidates) {
+        if (!readers_done_before(buffers[i].last_value, task_of[s])) continue;
+        layout.step_offsets[s] = buffers[i].offset;
         capacity[s] = it->first;
-        free_buffers.erase(it);
+        buffers[i] = buffers.back();
+        buffers.pop_back();
         placed = true;
         break;
       }
@@ -202,7 +211,7 @@ WorkspaceLayout plan_workspace(const Graph& graph, std::span<const PlanStep> ste
     for (const std::uint32_t p : producers.of(s)) {
       if (last_reader[p] != s || retained[p] != 0) continue;
       last_reader[p] = kNoStep;  // once, even for an input read twice
-      free_buffers.emplace(capacity[p], FreeBuffer{layout.step_offsets[p], p});
+      free_buffers[capacity[p]].push_back({layout.step_offsets[p], p});
     }
   }
   layout.bytes = (bump.used() + 63) / 64 * 64;

@@ -37,6 +37,8 @@ class Trainer {
   virtual double step(int t) = 0;
   // Runs f (a block of steps) with the engine's threads set to `threads`.
   virtual void with_threads(int threads, const std::function<void()>& f) = 0;
+  // Prints the memory the engine's step uses beyond the parameters, where it knows.
+  virtual void print_memory(const std::string& /*row*/) const {}
 };
 
 // ---- dagprop
@@ -82,6 +84,14 @@ class DagpropTrainer final : public Trainer {
     }
   }
   std::string name() const override { return use_backward_ ? "dagprop-backward" : "dagprop"; }
+  void print_memory(const std::string& row) const override {
+    if (plan_ == nullptr) return;
+    char note[96];
+    std::snprintf(note, sizeof note, "(a buffer per value: %.2f MB)",
+                  static_cast<double>(plan_->unshared_workspace_bytes()) / 1e6);
+    print_value(row, "plan workspace", static_cast<double>(plan_->workspace_bytes()) / 1e6, "MB",
+                note);
+  }
   void reset() override {
     for (std::size_t i = 0; i < parameters_.size(); ++i)
       graph_.set_value(parameters_[i], initial_[i]);
@@ -326,6 +336,7 @@ void run(int threads, int blocks, std::vector<std::unique_ptr<Trainer>>& trainer
     char note[64];
     std::snprintf(note, sizeof note, "(%.2f of the SGEMM-1024 peak)", gflops / peak);
     print_value(row, "GEMM rate", gflops, "GFLOP/s", note);
+    trainers[e]->print_memory(row);
   }
   const std::size_t reference = trainers.size() - 1;
   if (trainers[reference]->name() != "openblas-reference") return;
