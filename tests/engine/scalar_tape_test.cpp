@@ -13,23 +13,14 @@
 #include <dagprop/dagprop.hpp>
 
 #include "../../tools/bench/workloads.hpp"
+#include "engine/test_graphs.hpp"
 
 namespace dagprop {
 namespace {
 
 using ::testing::HasSubstr;
 
-// The message of the Error that f throws; fails the test if it throws nothing.
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no dagprop::Error was thrown";
-  return {};
-}
+using testing::error_message;
 
 // |a - b| within `relative` of the larger magnitude (or of 1 near zero).
 void expect_close(double a, double b, double relative, const std::string& what) {
