@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,17 @@ struct Figure {
   double median = 0, min = 0, max = 0;
 };
 
+Figure summarize(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return {values[values.size() / 2], values.front(), values.back()};
+}
+
+void print_figure(const std::string& row, const std::string& figure, const Figure& f,
+                  const char* unit) {
+  std::printf("%-28s %-24s %10.2f %-10s (min %.2f, max %.2f)\n", row.c_str(), figure.c_str(),
+              f.median, unit, f.min, f.max);
+}
+
 // Executor settings compared: 0 is the serial executor, n >= 1 the TBB executor with n threads.
 constexpr int kThreadSettings[] = {0, 1, 2};
 std::string setting_name(int threads) {
@@ -46,17 +58,11 @@ class Samples {
     samples_[{threads, figure}].push_back(value);
   }
   Figure summary(int threads, const std::string& figure) const {
-    std::vector<double> values = samples_.at({threads, figure});
-    std::sort(values.begin(), values.end());
-    return {values[values.size() / 2], values.front(), values.back()};
+    return summarize(samples_.at({threads, figure}));
   }
   void print(const std::string& workload, const std::string& figure, const char* unit) const {
-    for (const int threads : kThreadSettings) {
-      const Figure f = summary(threads, figure);
-      std::printf("%-28s %-24s %10.2f %-10s (min %.2f, max %.2f)\n",
-                  (workload + " " + setting_name(threads)).c_str(), figure.c_str(), f.median, unit,
-                  f.min, f.max);
-    }
+    for (const int threads : kThreadSettings)
+      print_figure(workload + " " + setting_name(threads), figure, summary(threads, figure), unit);
   }
   // Serial time over 2-thread time: above 1 is faster.
   void print_speedup(const std::string& workload, const std::string& figure,
@@ -109,10 +115,9 @@ void print_load(const char* workload) {
 
 // ---------------------------------------------------------------- W1
 
-void run_neuron_soup(std::uint32_t num_neurons, int reps) {
+void run_neuron_soup_graph(const NeuronSoupData& data, int reps) {
+  const auto num_neurons = static_cast<std::uint32_t>(data.sources.size());
   const std::string workload = "W1 N=" + std::to_string(num_neurons);
-  print_load(workload.c_str());
-  const NeuronSoupData data = make_neuron_soup_data(num_neurons);
   Samples samples;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and prints the checksums
     for (const int threads : kThreadSettings) {
@@ -147,6 +152,65 @@ void run_neuron_soup(std::uint32_t num_neurons, int reps) {
   samples.print(workload, "backward", "ns/neuron");
   samples.print(workload, "peak memory", "B/neuron");
   samples.print_speedup(workload, "total", "(target: >= 1.00x)");
+}
+
+// The scalar tape, one thread. "tape": a fresh tape every repetition (new memory, as the graph rows
+// and ADOL-C); "tape-reused": one tape cleared and recorded again (its memory kept, as in a
+// training loop). Peak memory is the fresh tape's.
+void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
+  const std::size_t num_neurons = data.sources.size();
+  const std::string workload = "W1 N=" + std::to_string(num_neurons);
+  const auto per_neuron = static_cast<double>(num_neurons);
+  std::map<std::string, std::vector<double>> samples;
+  TapeNeuronSoup reused;
+  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and checks the checksums
+    for (const std::string engine : {"tape", "tape-reused"}) {
+      auto fresh = std::make_unique<TapeNeuronSoup>();
+      TapeNeuronSoup& soup = engine == "tape" ? *fresh : reused;
+      reset_peak_rss();
+      const long rss_before = status_kib("VmRSS:");
+      const auto start = Clock::now();
+      const double loss = record_neuron_soup(data, soup);
+      const double forward_s = seconds_since(start);
+      const auto backward_start = Clock::now();
+      soup.tape.backward(soup.loss);
+      const double backward_s = seconds_since(backward_start);
+      const long peak = status_kib("VmHWM:");
+      const std::string row = workload + " " + engine;
+      if (rep == 0) {
+        const GradientChecksum checksum = neuron_soup_gradient_checksum(soup);
+        const bool checked = check_neuron_soup_checksums(num_neurons, loss, checksum);
+        std::printf("%-28s checksum loss %.12e, gradient sum %.12e, sum of abs %.12e %s\n",
+                    row.c_str(), loss, checksum.sum, checksum.sum_abs,
+                    checked ? "OK (12 digits)" : "(no reference for this N)");
+        if (engine == "tape")
+          std::printf("%-28s %zu entries, %.1f B/neuron held by the tape\n", row.c_str(),
+                      soup.tape.size(), static_cast<double>(soup.tape.memory_bytes()) / per_neuron);
+        continue;
+      }
+      samples[engine + "|record+forward"].push_back(forward_s * 1e9 / per_neuron);
+      samples[engine + "|backward"].push_back(backward_s * 1e9 / per_neuron);
+      samples[engine + "|total"].push_back((forward_s + backward_s) * 1e9 / per_neuron);
+      samples[engine + "|peak memory"].push_back(static_cast<double>(peak - rss_before) * 1024.0 /
+                                                 per_neuron);
+    }
+  }
+  for (const std::string engine : {"tape", "tape-reused"}) {
+    for (const char* figure : {"record+forward", "backward", "total"})
+      print_figure(workload + " " + engine, figure, summarize(samples[engine + "|" + figure]),
+                   "ns/neuron");
+  }
+  print_figure(workload + " tape", "peak memory", summarize(samples["tape|peak memory"]),
+               "B/neuron");
+}
+
+void run_neuron_soup(std::uint32_t num_neurons, int reps, const std::string& engines) {
+  print_load(("W1 N=" + std::to_string(num_neurons)).c_str());
+  const NeuronSoupData data = make_neuron_soup_data(num_neurons);
+  // The tape first: memory that the graph rows free stays in malloc's heap, and a tape recorded
+  // into it would raise no peak at all.
+  if (engines != "graph") run_neuron_soup_tape(data, reps);
+  if (engines != "tape") run_neuron_soup_graph(data, reps);
 }
 
 // ---------------------------------------------------------------- W3
@@ -242,6 +306,9 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "timed repetitions (W3: blocks of 100 iterations)")
       ->check(CLI::Range(5, 1000));
   app.add_option("--neurons", neuron_counts, "W1 sizes");
+  std::string w1_engines = "all";
+  app.add_option("--w1-engine", w1_engines, "W1 on the graph executors, the scalar tape, or all")
+      ->check(CLI::IsMember({"all", "graph", "tape"}));
   CLI11_PARSE(app, argc, argv);
 
   std::printf(
@@ -251,13 +318,19 @@ int main(int argc, char** argv) {
   std::printf(
       "# W1 prunes by reachability: only nodes the loss depends on are computed; its "
       "backward() runs one plan that recomputes the forward\n");
+  std::printf(
+      "# W1 tape rows: ScalarTape, one thread; the inputs and parameters (plain doubles) are "
+      "recorded as tape variables inside the timed record+forward region (as ADOL-C's <<=); "
+      "backward sweeps the whole tape, no pruning; tape = fresh tape per repetition, "
+      "tape-reused = one tape cleared and re-recorded (memory kept)\n");
   std::printf("%-28s libtorch not found: skipped\n", "PEER");
   try {
     // The short workloads first: W1 at N = 1M takes minutes.
     if (workload == "all" || workload == "w3") dagprop::bench::run_heads(reps);
     if (workload == "all" || workload == "w4") dagprop::bench::run_deep_chain(reps);
     if (workload == "all" || workload == "w1") {
-      for (const std::uint32_t n : neuron_counts) dagprop::bench::run_neuron_soup(n, reps);
+      for (const std::uint32_t n : neuron_counts)
+        dagprop::bench::run_neuron_soup(n, reps, w1_engines);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dagprop_bench_parallel: %s\n", e.what());

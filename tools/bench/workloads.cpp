@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace dagprop::bench {
@@ -34,6 +35,28 @@ NeuronSoupData make_neuron_soup_data(std::uint32_t num_neurons) {
   return data;
 }
 
+// The neuron's activation by i % 3, on graph nodes or tape scalars.
+template <class Value>
+Value neuron_activation(std::size_t i, Value z) {
+  switch (i % 3) {
+    case 0:
+      return sigmoid(z);
+    case 1:
+      return tanh(z);
+    default:
+      return relu(z);
+  }
+}
+
+// The loss: the last 1000 neurons (or all, if fewer) added in increasing order.
+template <class Value>
+Value last_neurons_sum(const std::vector<Value>& value, std::size_t num_neurons) {
+  const std::size_t first = value.size() - std::min<std::size_t>(1000, num_neurons);
+  Value loss = value[first];
+  for (std::size_t k = first + 1; k < value.size(); ++k) loss = loss + value[k];
+  return loss;
+}
+
 void build_neuron_soup(const NeuronSoupData& data, NeuronSoup& soup) {
   Graph& g = *soup.graph;
   const std::size_t num_neurons = data.sources.size();
@@ -61,21 +84,9 @@ void build_neuron_soup(const NeuronSoupData& data, NeuronSoup& soup) {
     // (((w0 v0 + w1 v1) + w2 v2) + w3 v3) + b, in this association.
     const Expr z =
         p[0] * value[s[0]] + p[1] * value[s[1]] + p[2] * value[s[2]] + p[3] * value[s[3]] + p[4];
-    switch (i % 3) {
-      case 0:
-        value.push_back(sigmoid(z));
-        break;
-      case 1:
-        value.push_back(tanh(z));
-        break;
-      default:
-        value.push_back(relu(z));
-        break;
-    }
+    value.push_back(neuron_activation(i, z));
   }
-  const std::size_t first = value.size() - std::min<std::size_t>(1000, num_neurons);
-  soup.loss = value[first];
-  for (std::size_t k = first + 1; k < value.size(); ++k) soup.loss = soup.loss + value[k];
+  soup.loss = last_neurons_sum(value, num_neurons);
 }
 
 GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup) {
@@ -89,6 +100,79 @@ GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup) {
   for (const Expr& x : soup.inputs) add(x);
   for (const Expr& p : soup.parameters) add(p);
   return checksum;
+}
+
+std::size_t neuron_soup_tape_entries(std::size_t num_neurons) {
+  return 64 + 14 * num_neurons + std::min<std::size_t>(1000, num_neurons) - 1;
+}
+
+double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup) {
+  ScalarTape& tape = soup.tape;
+  const std::size_t num_neurons = data.sources.size();
+  tape.clear();
+  tape.reserve(neuron_soup_tape_entries(num_neurons));
+  std::vector<Scalar> value;  // node k of the definition: inputs, then neurons
+  value.reserve(data.inputs.size() + num_neurons);
+  soup.inputs.clear();
+  for (const double x : data.inputs) soup.inputs.push_back(tape.variable(x));
+  value.assign(soup.inputs.begin(), soup.inputs.end());
+  soup.first_parameters.resize(num_neurons);
+  for (std::size_t i = 0; i < num_neurons; ++i) {
+    const std::array<double, 5>& p = data.weights_and_bias[i];
+    const Scalar w0 = tape.variable(p[0]), w1 = tape.variable(p[1]), w2 = tape.variable(p[2]),
+                 w3 = tape.variable(p[3]), b = tape.variable(p[4]);
+    soup.first_parameters[i] = w0.index();
+    const auto& s = data.sources[i];
+    // (((w0 v0 + w1 v1) + w2 v2) + w3 v3) + b, in this association.
+    const Scalar z = w0 * value[s[0]] + w1 * value[s[1]] + w2 * value[s[2]] + w3 * value[s[3]] + b;
+    value.push_back(neuron_activation(i, z));
+  }
+  soup.loss = last_neurons_sum(value, num_neurons);
+  return soup.loss.value();
+}
+
+GradientChecksum neuron_soup_gradient_checksum(const TapeNeuronSoup& soup) {
+  GradientChecksum checksum;
+  const std::span<const double> adjoint = soup.tape.adjoints();
+  auto add = [&](std::uint32_t entry) {
+    checksum.sum += adjoint[entry];
+    checksum.sum_abs += std::abs(adjoint[entry]);
+  };
+  for (const Scalar& x : soup.inputs) add(x.index());
+  for (const std::uint32_t first : soup.first_parameters) {
+    for (std::uint32_t m = 0; m < 5; ++m) add(first + m);
+  }
+  return checksum;
+}
+
+bool check_neuron_soup_checksums(std::size_t num_neurons, double loss,
+                                 const GradientChecksum& gradient) {
+  struct Expected {
+    double loss, sum, sum_abs;
+  };
+  Expected expected{};
+  if (num_neurons == 20'000)
+    expected = {2.863941742306e+02, 1.063565248204e+03, 3.668169575987e+03};
+  else if (num_neurons == 1'000'000)
+    expected = {3.184184929874e+02, 1.103619212560e+03, 5.616347945119e+03};
+  else
+    return false;
+  auto digits = [](double x) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.12e", x);
+    return std::string(text);
+  };
+  // 13 significant digits are given: a difference of more than half a unit in the 12th is wrong.
+  auto check = [&](const char* what, double value, double want) {
+    if (std::abs(value - want) > 5e-12 * std::abs(want))
+      throw Error(std::string("W1 N=") + std::to_string(num_neurons) +
+                  " checksum mismatch: " + what + " " + digits(value) + ", WORKLOADS.md says " +
+                  digits(want) + ": the soup was not built or differentiated as defined");
+  };
+  check("loss", loss, expected.loss);
+  check("gradient sum", gradient.sum, expected.sum);
+  check("sum of abs", gradient.sum_abs, expected.sum_abs);
+  return true;
 }
 
 // ---------------------------------------------------------------- W3

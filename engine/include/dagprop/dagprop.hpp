@@ -1,5 +1,5 @@
-// Everything a user program needs: graphs, ops, autodiff and gradient checks, layers, optimizers,
-// training and datasets.
+// Everything a user program needs: graphs, the scalar tape, ops, autodiff and gradient checks,
+// layers, optimizers, training and datasets.
 #pragma once
 
 #include <dagprop/autodiff.hpp>
@@ -24,4 +24,5 @@
 #include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
+#include <dagprop/scalar_tape.hpp>
 #include <dagprop/tensor.hpp>

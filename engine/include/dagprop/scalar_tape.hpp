@@ -1,0 +1,309 @@
+// ScalarTape: the fast path for scalar-heavy code (float64). Operations on Scalar handles compute
+// their value at once and append one entry to a flat tape; backward() sweeps the whole tape in
+// reverse with one switch loop. No graph, no plan, no per-entry allocation: 17 bytes per entry
+// plus 8 for its adjoint. to_graph() turns a recorded computation into Graph nodes for drawing
+// and for gradients of gradients.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <dagprop/expr.hpp>
+
+namespace dagprop {
+
+class Graph;
+
+// X(name, arity): every tape op. The enum, the name table, the reverse sweep and to_graph() are all
+// generated from or switch over this list (without a default case, so -Wswitch flags a missing
+// op), and tests/engine/scalar_tape_test.cpp checks each one against finite differences.
+#define DAGPROP_TAPE_OPS(X)                                                                       \
+  X(variable, 0)                                                                                  \
+  X(constant, 0)                                                                                  \
+  X(add, 2)                                                                                       \
+  X(sub, 2) X(mul, 2) X(div, 2) X(neg, 1) X(exp, 1) X(log, 1) X(sigmoid, 1) X(tanh, 1) X(relu, 1) \
+      X(softplus, 1)
+
+enum class TapeOp : std::uint8_t {
+#define DAGPROP_TAPE_OP_ENUM(name, arity) name,
+  DAGPROP_TAPE_OPS(DAGPROP_TAPE_OP_ENUM)
+#undef DAGPROP_TAPE_OP_ENUM
+};
+inline constexpr std::size_t kTapeOpCount = 0
+#define DAGPROP_TAPE_OP_COUNT(name, arity) +1
+    DAGPROP_TAPE_OPS(DAGPROP_TAPE_OP_COUNT)
+#undef DAGPROP_TAPE_OP_COUNT
+    ;
+std::string_view tape_op_name(TapeOp op);
+int tape_op_arity(TapeOp op);
+
+// The unary ops' values, computed at record time. Their adjoint rules (in scalar_tape.cpp's
+// reverse sweep) are stated here beside them; y is the output.
+namespace tape_values {
+// dx = g * y * (1 - y). exp is taken of -|x| only: |x| = 800 gives exactly 1 or 0, never NaN.
+inline double sigmoid(double x) {
+  if (x >= 0) return 1 / (1 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1 + e);
+}
+// dx = g * sigmoid(x). max(x, 0) + log1p(exp(-|x|)): finite for every finite x.
+inline double softplus(double x) {
+  return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+}
+// dx = g * (x > 0); the derivative at 0 is taken as 0 (as the graph's relu).
+inline double relu(double x) {
+  return x > 0 ? x : 0;
+}
+// tanh: dx = g * (1 - y * y). exp: dx = g * y. log: dx = g / x; log follows IEEE: log(0) = -inf,
+// log(x < 0) = NaN, and their adjoints are infinite or NaN.
+}  // namespace tape_values
+
+class ScalarTape;
+
+// A handle to one tape entry, copied freely: its tape, its index and (a copy of) its value. The
+// value rides along because scalar code reads its operands' values at random places of a long tape:
+// from the handle that is one cache miss, from the tape's value column a second, dependent one
+// (W1 at N = 1M: record+forward took 510 ns/neuron that way). Valid until its tape is cleared.
+class Scalar {
+ public:
+  Scalar() = default;
+  ScalarTape* tape() const { return tape_; }
+  std::uint32_t index() const { return index_; }
+  double value() const;  // throws for a default-constructed Scalar
+
+ private:
+  friend class ScalarTape;
+  Scalar(ScalarTape* tape, std::uint32_t index, double value)
+      : tape_(tape), index_(index), value_(value) {}
+  ScalarTape* tape_ = nullptr;
+  std::uint32_t index_ = 0;
+  double value_ = 0;
+};
+
+// The nodes that to_graph() built: the output, and per tape entry up to the output the node it
+// became (an invalid Expr where the output does not depend on the entry).
+struct TapeGraph {
+  Expr output;
+  std::vector<Expr> nodes;
+  Expr node(Scalar entry) const;  // throws if the entry was not exported
+};
+
+class ScalarTape {
+ public:
+  ScalarTape() = default;
+  ~ScalarTape();
+  ScalarTape(const ScalarTape&) = delete;
+  ScalarTape& operator=(const ScalarTape&) = delete;
+
+  // ---- recording (inline: the hot path of scalar code)
+  Scalar variable(double value) { return {this, push(TapeOp::variable, 0, 0, value), value}; }
+  Scalar constant(double value) { return {this, push(TapeOp::constant, 0, 0, value), value}; }
+  Scalar unary(TapeOp op, Scalar x);
+  Scalar binary(TapeOp op, Scalar a, Scalar b);
+
+  // Room for `entries` entries in total without growing. Growth otherwise doubles the capacity with
+  // realloc, which for large columns (glibc: mmap'd blocks) moves pages instead of copying them.
+  void reserve(std::size_t entries);
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+  // Forgets every entry (every Scalar of this tape becomes stale); keeps the memory for reuse.
+  void clear() {
+    size_ = 0;
+    adjoint_size_ = 0;
+  }
+  // Bytes held: the capacity of every column, the adjoints included.
+  std::size_t memory_bytes() const;
+
+  // ---- values and gradients
+  double value(Scalar x) const { return values_[checked(x, "value")]; }
+  // Sweeps the WHOLE tape from the end to the start (like ADOL-C and Stan: no pruning of entries
+  // the loss does not depend on; their adjoints stay 0), seeding d loss / d loss = 1. The adjoint
+  // array is the tape's own and reused: a second backward() of a tape no larger allocates nothing.
+  // An entry whose adjoint is exactly 0 passes nothing on, so an infinite local derivative (log at
+  // 0) off the loss's paths does not turn into NaN.
+  void backward(Scalar loss);
+  // d loss / d x from the last backward(); throws if no backward() has covered x.
+  double adjoint(Scalar x) const;
+  std::span<const double> adjoints() const { return {adjoints_, adjoint_size_}; }
+
+  // ---- raw entries (for tools and tests)
+  TapeOp op(std::uint32_t entry) const { return ops_[entry]; }
+  std::uint32_t first_argument(std::uint32_t entry) const { return first_[entry]; }
+  std::uint32_t second_argument(std::uint32_t entry) const { return second_[entry]; }
+  // A handle to entry `index` of this tape (throws if out of range).
+  Scalar entry(std::size_t index);
+
+  // Rebuilds the entries `output` depends on as Graph nodes (variables become parameters "v<entry>"
+  // holding their values, constants constants, ops the graph's builtin ops), in one forward pass
+  // over the tape, which is already in topological order.
+  TapeGraph to_graph(Graph& graph, Scalar output) const;
+
+ private:
+  std::uint32_t push(TapeOp op, std::uint32_t a, std::uint32_t b, double value) {
+    if (size_ == capacity_) [[unlikely]]
+      grow();
+    ops_[size_] = op;
+    first_[size_] = a;
+    second_[size_] = b;
+    values_[size_] = value;
+    return static_cast<std::uint32_t>(size_++);
+  }
+  // The index of x on this tape; throws (naming `what`) if x belongs elsewhere or is stale.
+  std::uint32_t checked(Scalar x, std::string_view what) const {
+    if (x.tape_ != this || x.index_ >= size_) [[unlikely]]
+      throw_foreign(x, what);
+    return x.index_;
+  }
+  std::uint32_t checked(Scalar x, TapeOp op) const {
+    if (x.tape_ != this || x.index_ >= size_) [[unlikely]]
+      throw_foreign(x, tape_op_name(op));
+    return x.index_;
+  }
+  [[noreturn]] void throw_foreign(Scalar x, std::string_view what) const;
+  void grow();
+
+  // Structure of arrays, all of capacity_ entries; TapeOp (not uint8_t) so that stores to it do not
+  // alias the other columns for the optimizer.
+  TapeOp* ops_ = nullptr;
+  std::uint32_t* first_ = nullptr;
+  std::uint32_t* second_ = nullptr;
+  double* values_ = nullptr;
+  double* adjoints_ = nullptr;  // adjoint_capacity_ entries; the first adjoint_size_ are valid
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  std::size_t adjoint_size_ = 0;
+  std::size_t adjoint_capacity_ = 0;
+};
+
+namespace tape_detail {
+[[noreturn]] void throw_no_tape(std::string_view what);
+[[noreturn]] void throw_wrong_arity(TapeOp op, int arity);
+// The tape a Scalar operand records on; throws for a default-constructed Scalar.
+inline ScalarTape& tape_of(Scalar x, std::string_view what) {
+  if (x.tape() == nullptr) [[unlikely]]
+    throw_no_tape(what);
+  return *x.tape();
+}
+}  // namespace tape_detail
+
+inline double Scalar::value() const {
+  tape_detail::tape_of(*this, "value");
+  return value_;
+}
+
+inline Scalar ScalarTape::unary(TapeOp op, Scalar x) {
+  const std::uint32_t i = checked(x, op);
+  const double v = x.value_;
+  double y = 0;
+  switch (op) {
+    case TapeOp::neg:
+      y = -v;
+      break;
+    case TapeOp::exp:
+      y = std::exp(v);
+      break;
+    case TapeOp::log:
+      y = std::log(v);
+      break;
+    case TapeOp::sigmoid:
+      y = tape_values::sigmoid(v);
+      break;
+    case TapeOp::tanh:
+      y = std::tanh(v);
+      break;
+    case TapeOp::relu:
+      y = tape_values::relu(v);
+      break;
+    case TapeOp::softplus:
+      y = tape_values::softplus(v);
+      break;
+    case TapeOp::variable:
+    case TapeOp::constant:
+    case TapeOp::add:
+    case TapeOp::sub:
+    case TapeOp::mul:
+    case TapeOp::div:
+      tape_detail::throw_wrong_arity(op, 1);
+  }
+  return {this, push(op, i, 0, y), y};
+}
+
+inline Scalar ScalarTape::binary(TapeOp op, Scalar a, Scalar b) {
+  const std::uint32_t i = checked(a, op);
+  const std::uint32_t j = checked(b, op);
+  const double x = a.value_, y = b.value_;
+  double z = 0;
+  switch (op) {
+    case TapeOp::add:
+      z = x + y;
+      break;
+    case TapeOp::sub:
+      z = x - y;
+      break;
+    case TapeOp::mul:
+      z = x * y;
+      break;
+    case TapeOp::div:
+      z = x / y;
+      break;
+    case TapeOp::variable:
+    case TapeOp::constant:
+    case TapeOp::neg:
+    case TapeOp::exp:
+    case TapeOp::log:
+    case TapeOp::sigmoid:
+    case TapeOp::tanh:
+    case TapeOp::relu:
+    case TapeOp::softplus:
+      tape_detail::throw_wrong_arity(op, 2);
+  }
+  return {this, push(op, i, j, z), z};
+}
+
+// ---- operators and functions: the operand's tape records them; a double becomes a constant entry.
+#define DAGPROP_TAPE_BINARY_OPERATOR(symbol, op)                      \
+  inline Scalar operator symbol(Scalar a, Scalar b) {                 \
+    return tape_detail::tape_of(a, #symbol).binary(TapeOp::op, a, b); \
+  }                                                                   \
+  inline Scalar operator symbol(Scalar a, double b) {                 \
+    ScalarTape& tape = tape_detail::tape_of(a, #symbol);              \
+    return tape.binary(TapeOp::op, a, tape.constant(b));              \
+  }                                                                   \
+  inline Scalar operator symbol(double a, Scalar b) {                 \
+    ScalarTape& tape = tape_detail::tape_of(b, #symbol);              \
+    return tape.binary(TapeOp::op, tape.constant(a), b);              \
+  }                                                                   \
+  inline Scalar& operator symbol##=(Scalar& a, Scalar b) {            \
+    return a = a symbol b;                                            \
+  }                                                                   \
+  inline Scalar& operator symbol##=(Scalar& a, double b) {            \
+    return a = a symbol b;                                            \
+  }
+DAGPROP_TAPE_BINARY_OPERATOR(+, add)
+DAGPROP_TAPE_BINARY_OPERATOR(-, sub)
+DAGPROP_TAPE_BINARY_OPERATOR(*, mul)
+DAGPROP_TAPE_BINARY_OPERATOR(/, div)
+#undef DAGPROP_TAPE_BINARY_OPERATOR
+
+#define DAGPROP_TAPE_UNARY_FUNCTION(name)                         \
+  inline Scalar name(Scalar x) {                                  \
+    return tape_detail::tape_of(x, #name).unary(TapeOp::name, x); \
+  }
+DAGPROP_TAPE_UNARY_FUNCTION(neg)
+DAGPROP_TAPE_UNARY_FUNCTION(exp)
+DAGPROP_TAPE_UNARY_FUNCTION(log)
+DAGPROP_TAPE_UNARY_FUNCTION(sigmoid)
+DAGPROP_TAPE_UNARY_FUNCTION(tanh)
+DAGPROP_TAPE_UNARY_FUNCTION(relu)
+DAGPROP_TAPE_UNARY_FUNCTION(softplus)
+#undef DAGPROP_TAPE_UNARY_FUNCTION
+inline Scalar operator-(Scalar x) {
+  return neg(x);
+}
+
+}  // namespace dagprop

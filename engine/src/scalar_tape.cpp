@@ -1,0 +1,287 @@
+// The scalar tape's storage, its reverse sweep (one switch loop over flat columns) and its export
+// to Graph nodes.
+#include <dagprop/scalar_tape.hpp>
+
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <string>
+
+#include <dagprop/error.hpp>
+#include <dagprop/graph.hpp>
+#include <dagprop/ops.hpp>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace dagprop {
+namespace {
+
+struct TapeOpInfo {
+  std::string_view name;
+  int arity;
+};
+constexpr TapeOpInfo kTapeOps[] = {
+#define DAGPROP_TAPE_OP_INFO(name, arity) {#name, arity},
+    DAGPROP_TAPE_OPS(DAGPROP_TAPE_OP_INFO)
+#undef DAGPROP_TAPE_OP_INFO
+};
+static_assert(std::size(kTapeOps) == kTapeOpCount);
+
+// Indices are uint32: a tape holds at most 2^32 - 1 entries.
+constexpr std::size_t kMaxEntries = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t kFirstCapacity = 1024;
+
+// Columns this large get transparent huge pages where the kernel offers them on request: a fresh
+// 4 KiB page costs ~10 us to fault in on some VMs, a 2 MiB one ~0.2 us per 4 KiB. Smaller columns
+// keep 4 KiB pages, whose rounding does not inflate a small tape's footprint.
+constexpr std::size_t kHugePageColumnBytes = std::size_t{32} << 20;
+
+void advise_huge_pages([[maybe_unused]] void* memory, [[maybe_unused]] std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes < kHugePageColumnBytes) return;
+  constexpr std::uintptr_t kPage = 4096;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(memory) + kPage - 1) & ~(kPage - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(memory) + bytes) & ~(kPage - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // a hint
+#endif
+}
+
+// Grows a column to `count` elements keeping its contents. realloc: glibc moves large (mmap'd)
+// blocks by remapping their pages, so doubling a huge column does not copy it.
+template <class T>
+T* resize_column(T* column, std::size_t count) {
+  void* memory = std::realloc(column, count * sizeof(T));
+  if (memory == nullptr) throw std::bad_alloc();
+  advise_huge_pages(memory, count * sizeof(T));
+  return static_cast<T*>(memory);
+}
+
+}  // namespace
+
+std::string_view tape_op_name(TapeOp op) {
+  return kTapeOps[static_cast<std::size_t>(op)].name;
+}
+int tape_op_arity(TapeOp op) {
+  return kTapeOps[static_cast<std::size_t>(op)].arity;
+}
+
+namespace tape_detail {
+void throw_no_tape(std::string_view what) {
+  throw Error("scalar tape '" + std::string(what) +
+              "': the Scalar has no tape (it was default-constructed); make Scalars with "
+              "ScalarTape::variable() or constant(), or from other Scalars");
+}
+void throw_wrong_arity(TapeOp op, int arity) {
+  throw Error("scalar tape: op '" + std::string(tape_op_name(op)) + "' takes " +
+              std::to_string(tape_op_arity(op)) + " arguments, not " + std::to_string(arity) +
+              "; record it with " + (tape_op_arity(op) == 2 ? "binary()" : "unary()") +
+              (tape_op_arity(op) == 0 ? " (no: with variable() or constant())" : ""));
+}
+}  // namespace tape_detail
+
+ScalarTape::~ScalarTape() {
+  std::free(ops_);
+  std::free(first_);
+  std::free(second_);
+  std::free(values_);
+  std::free(adjoints_);
+}
+
+void ScalarTape::throw_foreign(Scalar x, std::string_view what) const {
+  const std::string where = "scalar tape '" + std::string(what) + "': ";
+  if (x.tape_ == nullptr) tape_detail::throw_no_tape(what);
+  if (x.tape_ != this)
+    throw Error(where + "the Scalar (entry #" + std::to_string(x.index_) +
+                ") belongs to another ScalarTape; record every Scalar of one computation on the "
+                "same tape");
+  throw Error(where + "the Scalar refers to entry #" + std::to_string(x.index_) +
+              " but the tape holds " + std::to_string(size_) +
+              " entries (was it cleared after the Scalar was recorded?); record the value again "
+              "after clear()");
+}
+
+void ScalarTape::reserve(std::size_t entries) {
+  if (entries <= capacity_) return;
+  if (entries > kMaxEntries)
+    throw Error("scalar tape: cannot reserve " + std::to_string(entries) +
+                " entries; a tape holds at most " + std::to_string(kMaxEntries) +
+                " (entries are indexed by 32 bits); split the computation over several tapes");
+  ops_ = resize_column(ops_, entries);
+  first_ = resize_column(first_, entries);
+  second_ = resize_column(second_, entries);
+  values_ = resize_column(values_, entries);
+  capacity_ = entries;
+}
+
+void ScalarTape::grow() {
+  if (capacity_ == kMaxEntries)
+    throw Error("scalar tape: full at " + std::to_string(kMaxEntries) +
+                " entries (entries are indexed by 32 bits); split the computation over several "
+                "tapes");
+  reserve(std::min(kMaxEntries, std::max(kFirstCapacity, 2 * capacity_)));
+}
+
+std::size_t ScalarTape::memory_bytes() const {
+  constexpr std::size_t kEntryBytes = sizeof(TapeOp) + 2 * sizeof(std::uint32_t) + sizeof(double);
+  return capacity_ * kEntryBytes + adjoint_capacity_ * sizeof(double);
+}
+
+Scalar ScalarTape::entry(std::size_t index) {
+  if (index >= size_)
+    throw Error("scalar tape: no entry #" + std::to_string(index) + "; the tape holds " +
+                std::to_string(size_) + " entries (indices 0.." + std::to_string(size_) +
+                " exclusive)");
+  return {this, static_cast<std::uint32_t>(index), values_[index]};
+}
+
+double ScalarTape::adjoint(Scalar x) const {
+  const std::uint32_t i = checked(x, "adjoint");
+  if (i >= adjoint_size_)
+    throw Error("scalar tape 'adjoint': entry #" + std::to_string(i) +
+                " was recorded after the last backward() (or none has run since clear()); call "
+                "backward(loss) first");
+  return adjoints_[i];
+}
+
+void ScalarTape::backward(Scalar loss) {
+  const std::uint32_t seed = checked(loss, "backward");
+  if (adjoint_capacity_ < size_) {  // the old adjoints are overwritten: no need to copy them
+    std::free(adjoints_);
+    adjoints_ = nullptr;
+    adjoint_capacity_ = 0;
+    adjoints_ = resize_column(adjoints_, capacity_);
+    adjoint_capacity_ = capacity_;
+  }
+  adjoint_size_ = size_;
+  double* __restrict adjoint = adjoints_;
+  const double* __restrict value = values_;
+  const TapeOp* __restrict op = ops_;
+  const std::uint32_t* __restrict first = first_;
+  const std::uint32_t* __restrict second = second_;
+  std::fill(adjoint, adjoint + size_, 0.0);
+  adjoint[seed] = 1;
+  // Entries after the loss cannot reach it; every entry from the loss back to the first is swept.
+  for (std::size_t k = seed + std::size_t{1}; k-- > 0;) {
+    const double g = adjoint[k];
+    if (g == 0) continue;
+    const std::uint32_t a = first[k], b = second[k];
+    switch (op[k]) {
+      case TapeOp::variable:
+      case TapeOp::constant:
+        break;
+      case TapeOp::add:
+        adjoint[a] += g;
+        adjoint[b] += g;
+        break;
+      case TapeOp::sub:
+        adjoint[a] += g;
+        adjoint[b] -= g;
+        break;
+      case TapeOp::mul:
+        adjoint[a] += g * value[b];
+        adjoint[b] += g * value[a];
+        break;
+      case TapeOp::div:  // z = a / b: da = g / b, db = -g * z / b
+        adjoint[a] += g / value[b];
+        adjoint[b] -= g * value[k] / value[b];
+        break;
+      case TapeOp::neg:
+        adjoint[a] -= g;
+        break;
+      case TapeOp::exp:
+        adjoint[a] += g * value[k];
+        break;
+      case TapeOp::log:
+        adjoint[a] += g / value[a];
+        break;
+      case TapeOp::sigmoid:  // from the output, as the graph's sigmoid_grad
+        adjoint[a] += g * value[k] * (1 - value[k]);
+        break;
+      case TapeOp::tanh:  // from the output, as the graph's tanh_grad
+        adjoint[a] += g * (1 - value[k] * value[k]);
+        break;
+      case TapeOp::relu:
+        adjoint[a] += value[a] > 0 ? g : 0;
+        break;
+      case TapeOp::softplus:
+        adjoint[a] += g * tape_values::sigmoid(value[a]);
+        break;
+    }
+  }
+}
+
+Expr TapeGraph::node(Scalar entry) const {
+  if (entry.index() >= nodes.size() || !nodes[entry.index()].valid())
+    throw Error("TapeGraph::node: tape entry #" + std::to_string(entry.index()) +
+                " was not exported (the output does not depend on it); export an output that "
+                "does");
+  return nodes[entry.index()];
+}
+
+TapeGraph ScalarTape::to_graph(Graph& graph, Scalar output) const {
+  const std::uint32_t last = checked(output, "to_graph");
+  // Which entries the output depends on: one backward pass over the arguments.
+  std::vector<bool> needed(last + std::size_t{1}, false);
+  needed[last] = true;
+  for (std::size_t k = last + std::size_t{1}; k-- > 0;) {
+    if (!needed[k]) continue;
+    const int arity = tape_op_arity(ops_[k]);
+    if (arity >= 1) needed[first_[k]] = true;
+    if (arity == 2) needed[second_[k]] = true;
+  }
+  TapeGraph result;
+  result.nodes.resize(last + std::size_t{1});
+  std::vector<Expr>& nodes = result.nodes;
+  for (std::size_t k = 0; k <= last; ++k) {
+    if (!needed[k]) continue;
+    const Expr a = tape_op_arity(ops_[k]) >= 1 ? nodes[first_[k]] : Expr{};
+    const Expr b = tape_op_arity(ops_[k]) == 2 ? nodes[second_[k]] : Expr{};
+    switch (ops_[k]) {
+      case TapeOp::variable:
+        nodes[k] = graph.parameter("v" + std::to_string(k), values_[k]);
+        break;
+      case TapeOp::constant:
+        nodes[k] = graph.constant(values_[k]);
+        break;
+      case TapeOp::add:
+        nodes[k] = add(a, b);
+        break;
+      case TapeOp::sub:
+        nodes[k] = sub(a, b);
+        break;
+      case TapeOp::mul:
+        nodes[k] = mul(a, b);
+        break;
+      case TapeOp::div:
+        nodes[k] = div(a, b);
+        break;
+      case TapeOp::neg:
+        nodes[k] = neg(a);
+        break;
+      case TapeOp::exp:
+        nodes[k] = exp(a);
+        break;
+      case TapeOp::log:
+        nodes[k] = log(a);
+        break;
+      case TapeOp::sigmoid:
+        nodes[k] = sigmoid(a);
+        break;
+      case TapeOp::tanh:
+        nodes[k] = tanh(a);
+        break;
+      case TapeOp::relu:
+        nodes[k] = relu(a);
+        break;
+      case TapeOp::softplus:
+        nodes[k] = softplus(a);
+        break;
+    }
+  }
+  result.output = nodes[last];
+  return result;
+}
+
+}  // namespace dagprop
