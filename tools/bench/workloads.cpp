@@ -111,7 +111,7 @@ double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup) {
   const std::size_t num_neurons = data.sources.size();
   tape.clear();
   tape.reserve(neuron_soup_tape_entries(num_neurons));
-  std::vector<Scalar> value;  // node k of the definition: inputs, then neurons
+  std::vector<Scalar>& value = soup.values;  // kept across recordings, like the tape's memory
   value.reserve(data.inputs.size() + num_neurons);
   soup.inputs.clear();
   for (const double x : data.inputs) soup.inputs.push_back(tape.variable(x));

@@ -46,6 +46,7 @@ GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup);
 struct TapeNeuronSoup {
   ScalarTape tape;
   std::vector<Scalar> inputs;
+  std::vector<Scalar> values;  // node k of the definition: inputs, then neurons
   std::vector<std::uint32_t> first_parameters;  // per neuron: the entry of w0 (w1..w3, b follow)
   Scalar loss;
 };
