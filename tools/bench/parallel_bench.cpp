@@ -64,16 +64,25 @@ class Samples {
     for (const int threads : kThreadSettings)
       print_figure(workload + " " + setting_name(threads), figure, summary(threads, figure), unit);
   }
-  // Serial time over 2-thread time: above 1 is faster.
+  // Serial time over 2-thread time: above 1 is faster. The median of the ratios within each round
+  // (the settings of one round ran seconds apart, under the same load), which a neighbour's burst
+  // of work on the shared machine moves less than a ratio of medians.
   void print_speedup(const std::string& workload, const std::string& figure,
                      const char* target) const {
     std::printf("%-28s %-24s %10.2fx     tbb2/tbb1 %.2fx %s\n", workload.c_str(),
-                ("speed-up " + figure).c_str(),
-                summary(0, figure).median / summary(2, figure).median,
-                summary(1, figure).median / summary(2, figure).median, target);
+                ("speed-up " + figure).c_str(), paired_ratio(0, 2, figure),
+                paired_ratio(1, 2, figure), target);
   }
 
  private:
+  double paired_ratio(int numerator, int denominator, const std::string& figure) const {
+    const std::vector<double>& a = samples_.at({numerator, figure});
+    const std::vector<double>& b = samples_.at({denominator, figure});
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) ratios.push_back(a[i] / b[i]);
+    return summarize(ratios).median;
+  }
+
   std::map<std::pair<int, std::string>, std::vector<double>> samples_;
 };
 
