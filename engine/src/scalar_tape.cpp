@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -68,10 +69,15 @@ int tape_op_arity(TapeOp op) {
 }
 
 namespace tape_detail {
-void throw_no_tape(std::string_view what) {
+void throw_no_tape(std::string_view what, bool default_constructed) {
+  if (default_constructed) {
+    throw Error("scalar tape '" + std::string(what) +
+                "': the Scalar has no tape (it was default-constructed); make Scalars with "
+                "ScalarTape::variable() or constant(), or from other Scalars");
+  }
   throw Error("scalar tape '" + std::string(what) +
-              "': the Scalar has no tape (it was default-constructed); make Scalars with "
-              "ScalarTape::variable() or constant(), or from other Scalars");
+              "': the Scalar's tape was destroyed; keep the ScalarTape alive as long as its "
+              "Scalars are used");
 }
 void throw_wrong_arity(TapeOp op, int arity) {
   throw Error("scalar tape: op '" + std::string(tape_op_name(op)) + "' takes " +
@@ -81,7 +87,62 @@ void throw_wrong_arity(TapeOp op, int arity) {
 }
 }  // namespace tape_detail
 
+// ---- the registry of live tapes
+
+namespace tape_detail {
+std::atomic<ScalarTape*> live_tapes[kTapeSlots];
+}  // namespace tape_detail
+
+namespace {
+
+// Slots in use are taken from a free list; a slot's generation (the id's high 16 bits, never 0) is
+// advanced on every reuse, so that a Scalar of a destroyed tape does not name its successor.
+class TapeRegistry {
+ public:
+  std::uint32_t add(ScalarTape* tape) {
+    const std::lock_guard lock(mutex_);
+    std::uint32_t slot = 0;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else if (next_slot_ < tape_detail::kTapeSlots) {
+      slot = next_slot_++;
+    } else {
+      throw Error("scalar tape: " + std::to_string(tape_detail::kTapeSlots) +
+                  " ScalarTapes are alive at once, the most a Scalar's 16-bit tape slot can name; "
+                  "clear() and reuse tapes instead of keeping one per computation");
+    }
+    std::uint16_t& generation = generations_[slot];
+    generation = static_cast<std::uint16_t>(generation == 0xFFFF ? 1 : generation + 1);
+    const std::uint32_t id = std::uint32_t{generation} << 16 | slot;
+    tape_detail::live_tapes[slot].store(tape, std::memory_order_release);
+    return id;
+  }
+  void remove(std::uint32_t id) {
+    const std::lock_guard lock(mutex_);
+    const std::uint32_t slot = id & (tape_detail::kTapeSlots - 1);
+    tape_detail::live_tapes[slot].store(nullptr, std::memory_order_release);
+    free_slots_.push_back(slot);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint32_t next_slot_ = 0;
+  std::uint16_t generations_[tape_detail::kTapeSlots] = {};
+};
+
+TapeRegistry& registry() {
+  static TapeRegistry instance;
+  return instance;
+}
+
+}  // namespace
+
+ScalarTape::ScalarTape() : id_(registry().add(this)) {}
+
 ScalarTape::~ScalarTape() {
+  registry().remove(id_);
   std::free(ops_);
   std::free(first_);
   std::free(second_);
@@ -91,8 +152,8 @@ ScalarTape::~ScalarTape() {
 
 void ScalarTape::throw_foreign(Scalar x, std::string_view what) const {
   const std::string where = "scalar tape '" + std::string(what) + "': ";
-  if (x.tape_ == nullptr) tape_detail::throw_no_tape(what);
-  if (x.tape_ != this)
+  if (x.tape() == nullptr) tape_detail::throw_no_tape(what, x.tape_id() == 0);
+  if (x.tape_id_ != id_)
     throw Error(where + "the Scalar (entry #" + std::to_string(x.index_) +
                 ") belongs to another ScalarTape; record every Scalar of one computation on the "
                 "same tape");
@@ -133,7 +194,7 @@ Scalar ScalarTape::entry(std::size_t index) {
     throw Error("scalar tape: no entry #" + std::to_string(index) + "; the tape holds " +
                 std::to_string(size_) + " entries (indices 0.." + std::to_string(size_) +
                 " exclusive)");
-  return {this, static_cast<std::uint32_t>(index), values_[index]};
+  return {id_, static_cast<std::uint32_t>(index), values_[index]};
 }
 
 double ScalarTape::adjoint(Scalar x) const {

@@ -246,6 +246,22 @@ TEST(ScalarTape, DefaultConstructedScalarThrows) {
   EXPECT_THAT(error_message([] { (void)sigmoid(Scalar{}); }), HasSubstr("'sigmoid'"));
 }
 
+TEST(ScalarTape, ScalarOfADestroyedTapeThrowsEvenWhenANewTapeTakesItsSlot) {
+  Scalar orphan;
+  {
+    ScalarTape gone;
+    orphan = gone.variable(1);
+  }
+  EXPECT_EQ(orphan.tape(), nullptr);
+  EXPECT_THAT(error_message([&] { (void)(orphan + 1.0); }), HasSubstr("tape was destroyed"));
+  ScalarTape successor;  // takes the freed slot, under another id
+  successor.variable(5);
+  EXPECT_NE(successor.id(), orphan.tape_id());
+  EXPECT_EQ(orphan.tape(), nullptr);
+  EXPECT_THAT(error_message([&] { (void)successor.value(orphan); }),
+              HasSubstr("tape was destroyed"));
+}
+
 TEST(ScalarTape, ScalarFromBeforeClearIsOutOfRange) {
   ScalarTape tape;
   tape.variable(1);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -22,11 +23,12 @@ class Graph;
 // X(name, arity): every tape op. The enum, the name table, the reverse sweep and to_graph() are all
 // generated from or switch over this list (without a default case, so -Wswitch flags a missing
 // op), and tests/engine/scalar_tape_test.cpp checks each one against finite differences.
-#define DAGPROP_TAPE_OPS(X)                                                                       \
-  X(variable, 0)                                                                                  \
-  X(constant, 0)                                                                                  \
-  X(add, 2)                                                                                       \
-  X(sub, 2) X(mul, 2) X(div, 2) X(neg, 1) X(exp, 1) X(log, 1) X(sigmoid, 1) X(tanh, 1) X(relu, 1) \
+#define DAGPROP_TAPE_OPS(X)                                                             \
+  X(variable, 0)                                                                        \
+  X(constant, 0)                                                                        \
+  X(add, 2)                                                                             \
+  X(sub, 2)                                                                             \
+  X(mul, 2) X(div, 2) X(neg, 1) X(exp, 1) X(log, 1) X(sigmoid, 1) X(tanh, 1) X(relu, 1) \
       X(softplus, 1)
 
 enum class TapeOp : std::uint8_t {
@@ -65,25 +67,31 @@ inline double relu(double x) {
 
 class ScalarTape;
 
-// A handle to one tape entry, copied freely: its tape, its index and (a copy of) its value. The
-// value rides along because scalar code reads its operands' values at random places of a long tape:
-// from the handle that is one cache miss, from the tape's value column a second, dependent one
-// (W1 at N = 1M: record+forward took 510 ns/neuron that way). Valid until its tape is cleared.
+// A handle to one tape entry, copied freely: its index, its tape's id and (a copy of) its value, 16
+// bytes. The value rides along because scalar code reads its operands' values at random places of
+// a long tape: from the handle that is one cache miss, from the tape's value column a second,
+// dependent one (W1 at N = 1M: record+forward took 510 ns/neuron that way). The tape is named by a
+// 32-bit id rather than a pointer so that a handle fills a quarter of a cache line, not 24 bytes:
+// W1 reads 4 random handles per neuron from an array of a million. Valid until its tape is cleared
+// or destroyed; a stale handle is an error, not a wrong answer.
 class Scalar {
  public:
   Scalar() = default;
-  ScalarTape* tape() const { return tape_; }
+  // The tape that recorded this Scalar; null for a default-constructed one or a destroyed tape.
+  ScalarTape* tape() const;
+  std::uint32_t tape_id() const { return tape_id_; }  // 0 for a default-constructed Scalar
   std::uint32_t index() const { return index_; }
   double value() const;  // throws for a default-constructed Scalar
 
  private:
   friend class ScalarTape;
-  Scalar(ScalarTape* tape, std::uint32_t index, double value)
-      : tape_(tape), index_(index), value_(value) {}
-  ScalarTape* tape_ = nullptr;
+  Scalar(std::uint32_t tape_id, std::uint32_t index, double value)
+      : index_(index), tape_id_(tape_id), value_(value) {}
   std::uint32_t index_ = 0;
+  std::uint32_t tape_id_ = 0;  // 0: no tape
   double value_ = 0;
 };
+static_assert(sizeof(Scalar) == 16);
 
 // The nodes that to_graph() built: the output, and per tape entry up to the output the node it
 // became (an invalid Expr where the output does not depend on the entry).
@@ -95,14 +103,16 @@ struct TapeGraph {
 
 class ScalarTape {
  public:
-  ScalarTape() = default;
+  // Registers the tape under a fresh id (at most 65,536 tapes live at once).
+  ScalarTape();
   ~ScalarTape();
   ScalarTape(const ScalarTape&) = delete;
   ScalarTape& operator=(const ScalarTape&) = delete;
+  std::uint32_t id() const { return id_; }
 
   // ---- recording (inline: the hot path of scalar code)
-  Scalar variable(double value) { return {this, push(TapeOp::variable, 0, 0, value), value}; }
-  Scalar constant(double value) { return {this, push(TapeOp::constant, 0, 0, value), value}; }
+  Scalar variable(double value) { return {id_, push(TapeOp::variable, 0, 0, value), value}; }
+  Scalar constant(double value) { return {id_, push(TapeOp::constant, 0, 0, value), value}; }
   Scalar unary(TapeOp op, Scalar x);
   Scalar binary(TapeOp op, Scalar a, Scalar b);
 
@@ -155,12 +165,12 @@ class ScalarTape {
   }
   // The index of x on this tape; throws (naming `what`) if x belongs elsewhere or is stale.
   std::uint32_t checked(Scalar x, std::string_view what) const {
-    if (x.tape_ != this || x.index_ >= size_) [[unlikely]]
+    if (x.tape_id_ != id_ || x.index_ >= size_) [[unlikely]]
       throw_foreign(x, what);
     return x.index_;
   }
   std::uint32_t checked(Scalar x, TapeOp op) const {
-    if (x.tape_ != this || x.index_ >= size_) [[unlikely]]
+    if (x.tape_id_ != id_ || x.index_ >= size_) [[unlikely]]
       throw_foreign(x, tape_op_name(op));
     return x.index_;
   }
@@ -169,6 +179,7 @@ class ScalarTape {
 
   // Structure of arrays, all of capacity_ entries; TapeOp (not uint8_t) so that stores to it do not
   // alias the other columns for the optimizer.
+  std::uint32_t id_ = 0;
   TapeOp* ops_ = nullptr;
   std::uint32_t* first_ = nullptr;
   std::uint32_t* second_ = nullptr;
@@ -181,15 +192,28 @@ class ScalarTape {
 };
 
 namespace tape_detail {
-[[noreturn]] void throw_no_tape(std::string_view what);
+// Live tapes by the low 16 bits of their id (the high 16 count the reuses of a slot).
+inline constexpr std::uint32_t kTapeSlots = std::uint32_t{1} << 16;
+extern std::atomic<ScalarTape*> live_tapes[kTapeSlots];
+inline ScalarTape* find_tape(std::uint32_t id) {
+  ScalarTape* tape = live_tapes[id & (kTapeSlots - 1)].load(std::memory_order_acquire);
+  return tape != nullptr && tape->id() == id ? tape : nullptr;
+}
+[[noreturn]] void throw_no_tape(std::string_view what, bool default_constructed);
 [[noreturn]] void throw_wrong_arity(TapeOp op, int arity);
-// The tape a Scalar operand records on; throws for a default-constructed Scalar.
+// The tape a Scalar operand records on; throws for a default-constructed Scalar or one whose tape
+// was destroyed.
 inline ScalarTape& tape_of(Scalar x, std::string_view what) {
-  if (x.tape() == nullptr) [[unlikely]]
-    throw_no_tape(what);
-  return *x.tape();
+  ScalarTape* tape = x.tape();
+  if (tape == nullptr) [[unlikely]]
+    throw_no_tape(what, x.tape_id() == 0);
+  return *tape;
 }
 }  // namespace tape_detail
+
+inline ScalarTape* Scalar::tape() const {
+  return tape_id_ == 0 ? nullptr : tape_detail::find_tape(tape_id_);
+}
 
 inline double Scalar::value() const {
   tape_detail::tape_of(*this, "value");
@@ -230,7 +254,7 @@ inline Scalar ScalarTape::unary(TapeOp op, Scalar x) {
     case TapeOp::div:
       tape_detail::throw_wrong_arity(op, 1);
   }
-  return {this, push(op, i, 0, y), y};
+  return {id_, push(op, i, 0, y), y};
 }
 
 inline Scalar ScalarTape::binary(TapeOp op, Scalar a, Scalar b) {
@@ -262,7 +286,7 @@ inline Scalar ScalarTape::binary(TapeOp op, Scalar a, Scalar b) {
     case TapeOp::softplus:
       tape_detail::throw_wrong_arity(op, 2);
   }
-  return {this, push(op, i, j, z), z};
+  return {id_, push(op, i, j, z), z};
 }
 
 // ---- operators and functions: the operand's tape records them; a double becomes a constant entry.
