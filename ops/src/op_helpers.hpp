@@ -61,6 +61,17 @@ void for_each_element_chunk(std::int64_t n, F&& f) {
       chunk);
 }
 
+// y = map(x) over a float tensor, split like the other elementwise kernels; `map` is a loop over a
+// range, vectorized for this CPU (vector_math.hpp's FloatMap).
+template <class Map>
+void map_float_kernel(const KernelCall& call, Map map) {
+  const float* x = call.inputs[0].as<float>();
+  float* y = call.output.as<float>();
+  for_each_element_chunk(call.output.numel(), [=](std::int64_t begin, std::int64_t end) {
+    map(x + begin, y + begin, end - begin);
+  });
+}
+
 template <class T, class F>
 void unary_kernel(const KernelCall& call, F f) {
   const T* x = call.inputs[0].as<T>();

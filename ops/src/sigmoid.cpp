@@ -14,12 +14,7 @@ DAGPROP_FLOAT_MAP(logistic_floats, [](float x) { return logistic(x); })
 template <class T>
 void sigmoid_forward(const KernelCall& c) {
   if constexpr (std::is_same_v<T, float>) {
-    const float* x = c.inputs[0].as<float>();
-    float* y = c.output.as<float>();
-    const FloatMap map = logistic_floats();
-    for_each_element_chunk(c.output.numel(), [=](std::int64_t begin, std::int64_t end) {
-      map(x + begin, y + begin, end - begin);
-    });
+    map_float_kernel(c, logistic_floats());
   } else {
     unary_kernel<T>(c, [](T x) { return stable_sigmoid(x); });
   }

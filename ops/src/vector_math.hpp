@@ -66,6 +66,26 @@ DAGPROP_VECTOR_INLINE float logistic(float x) {
   return select(x >= 0.0F, 0x1p32F, e) / (0x1p32F + e);
 }
 
+// tanh(x) = sign(x) tanh(|x|). Below |x| = 0.625, Cephes' odd polynomial (tanhf.c); above, with
+// E = 2^32 e^-2|x|, (2^32 - E) / (2^32 + E), whose numerator is at least 0.71 * 2^32 and cancels
+// nothing. Within 1.51 ulp of the exact value for every float x (checked exhaustively against double
+// tanh); tanh(NaN) is NaN, tanh(-0) is -0, subnormal inputs give themselves.
+DAGPROP_VECTOR_INLINE float hyperbolic_tangent(float x) {
+  const std::uint32_t sign = std::bit_cast<std::uint32_t>(x) & 0x80000000U;
+  const float a = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) ^ sign);
+  const float z = a * a;
+  float p = -5.70498872745e-3F;
+  p = std::fma(p, z, 2.06390887954e-2F);
+  p = std::fma(p, z, -5.37397155531e-2F);
+  p = std::fma(p, z, 1.33314422036e-1F);
+  p = std::fma(p, z, -3.33332819422e-1F);
+  const float small = std::fma(p * z, a, a);
+  const float e = scaled_exp_nonpositive(-2.0F * a);
+  const float large = (0x1p32F - e) / (0x1p32F + e);
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(select(a < 0.625F, small, large)) |
+                              sign);
+}
+
 // y[i] = f(x[i]) for i < n, compiled once per vector instruction set, the widest the CPU has
 // chosen at the first call. f must be made of the functions above (or plain arithmetic).
 using FloatMap = void (*)(const float* x, float* y, std::int64_t n);
