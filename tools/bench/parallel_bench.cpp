@@ -101,8 +101,9 @@ class Samples {
 void print_plan_shape(const std::string& row, Graph& graph, const std::vector<Expr>& outputs) {
   const Plan& plan = graph.plan_for(outputs);
   const ParallelismReport report = analyze_parallelism(graph, outputs);
-  std::printf("%-28s plan: %zu steps in %u tasks; work/span %.1f\n", row.c_str(),
-              plan.steps().size(), plan.tasks().num_tasks(), report.parallelism);
+  std::printf("%-28s plan: %zu steps in %u tasks (their work/span %.1f); nodes' work/span %.1f\n",
+              row.c_str(), plan.steps().size(), plan.tasks().num_tasks(),
+              plan.tasks().parallelism(), report.parallelism);
 }
 
 // The outputs of the plan that backward() runs: the loss and its gradients.
