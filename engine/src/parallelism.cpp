@@ -22,16 +22,18 @@ std::string format_number(double value) {
 
 double estimated_work(const Graph& graph, NodeId node) {
   if (graph.is_leaf(node)) return 0.0;
-  std::int64_t largest = graph.shape_of(node).numel();
+  std::vector<KernelArg> operands;
   for (const NodeId input : graph.inputs_of(node))
-    largest = std::max(largest, graph.shape_of(input).numel());
-  return static_cast<double>(largest) * graph.op_of(node).cost_per_element;
+    operands.push_back({nullptr, &graph.shape_of(input)});
+  operands.push_back({nullptr, &graph.shape_of(node)});
+  return estimated_work(graph.op_of(node), operands);
 }
 
 double estimated_work(const OpDef& op, std::span<const KernelArg> operands) {
+  if (op.work != nullptr) return op.work(operands);
   std::int64_t largest = 0;
   for (const KernelArg& operand : operands) largest = std::max(largest, operand.numel());
-  return static_cast<double>(largest) * op.cost_per_element;
+  return static_cast<double>(largest) * op.cost_per_element * kNanosecondsPerCostUnit;
 }
 
 ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr>& outputs) {
@@ -83,8 +85,8 @@ ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr
 }
 
 std::string ParallelismReport::to_string(const Graph& graph) const {
-  std::string text = "work " + format_number(work) + ", span " + format_number(span) +
-                     ", parallelism " + format_number(parallelism) + " over " +
+  std::string text = "estimated work " + format_number(work) + " ns, span " + format_number(span) +
+                     " ns, parallelism " + format_number(parallelism) + " over " +
                      std::to_string(num_nodes) +
                      " op nodes\ncritical path: " + std::to_string(critical_path.size()) + " nodes";
   if (!critical_path.empty()) {

@@ -7,8 +7,10 @@
 namespace dagprop {
 namespace {
 
+// Estimated nanoseconds per element of an op without a work rule of its own.
 double cost_of(std::string_view op) {
-  return OpRegistry::global()[OpRegistry::global().id_of(op)].cost_per_element;
+  return OpRegistry::global()[OpRegistry::global().id_of(op)].cost_per_element *
+         kNanosecondsPerCostUnit;
 }
 
 TEST(ParallelismReport, ChainHasSpanEqualToWorkAndItsNodesAsCriticalPath) {
@@ -97,7 +99,9 @@ TEST(ParallelismReport, TextNamesTheFiguresAndTheCriticalPathEnds) {
   const Expr x = g.parameter("x", Tensor::full(Shape{10}, 0.5));
   const Expr y = g.set_name(tanh(x), "y");
   const std::string text = analyze_parallelism(g, {y}).to_string(g);
-  EXPECT_NE(text.find("work 80, span 80, parallelism 1 over 1 op nodes"), std::string::npos)
+  // tanh on 10 floats: 10 * cost 8 * kNanosecondsPerCostUnit (1/25).
+  EXPECT_NE(text.find("estimated work 3.2 ns, span 3.2 ns, parallelism 1 over 1 op nodes"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("from 'y' (op tanh, shape [10])"), std::string::npos) << text;
 }

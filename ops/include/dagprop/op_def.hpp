@@ -36,6 +36,9 @@ struct KernelCall {
   const OpAttrs& attrs;
 };
 using ForwardKernel = void (*)(const KernelCall&);
+// Estimated nanoseconds of one core for a call with these operands (inputs, then the output), for
+// ops whose time does not follow their largest operand (matmul: m * n * k).
+using WorkRule = double (*)(std::span<const KernelArg> operands);
 
 // What a shape rule sees. It returns the output shape or throws dagprop::Error naming the shapes
 // and the fix; the graph adds which node it was.
@@ -66,10 +69,13 @@ struct OpDef {
   GradRule vjp = nullptr;  // required unless grad_kind is zero or leaf
   GradKind grad_kind = GradKind::smooth;
   std::uint32_t nondifferentiable_inputs = 0;  // bit i: input i carries no gradient (class labels)
-  double cost_per_element = 1.0;               // relative cost, for scheduling and the span report
-  std::string_view forward_doc;                // "y = 1 / (1 + exp(-x))"
-  std::string_view gradient_doc;               // "dx = g * y * (1 - y)"
-  std::string_view notes_doc;                  // conventions, NaN cases
+  // Scheduling and the span report: cost_per_element * kNanosecondsPerCostUnit per element of the
+  // largest operand, or `work` where the op has a rule of its own.
+  double cost_per_element = 1.0;
+  WorkRule work = nullptr;
+  std::string_view forward_doc;   // "y = 1 / (1 + exp(-x))"
+  std::string_view gradient_doc;  // "dx = g * y * (1 - y)"
+  std::string_view notes_doc;     // conventions, NaN cases
 
   ForwardKernel forward(DType dtype) const {
     return dtype == DType::f32 ? forward_f32 : forward_f64;
