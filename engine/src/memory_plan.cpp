@@ -41,8 +41,9 @@ class BumpAllocator {
   std::size_t used_ = 0;
 };
 
-// Whether one task comes before another on a path of the task graph. Task ids follow plan order, so
-// every path runs from lower to higher ids and the search can skip tasks below its target.
+// Whether one task comes before another on a path of the task graph. Task ids are a topological
+// order, so every path runs from lower to higher ids and the search can skip tasks below its
+// target.
 class TaskOrder {
  public:
   explicit TaskOrder(const TaskPartition& tasks) : in_order_(tasks.runs_in_order()) {
@@ -153,8 +154,7 @@ WorkspaceLayout plan_workspace(const Graph& graph, std::span<const PlanStep> ste
   const auto n = static_cast<std::uint32_t>(steps.size());
   std::vector<std::uint32_t> task_of(n);
   for (std::uint32_t t = 0; t < tasks.num_tasks(); ++t) {
-    const StepRange range = tasks.steps_of(t);
-    std::fill(task_of.begin() + range.begin, task_of.begin() + range.end, t);
+    for (const std::uint32_t s : tasks.steps_of(t)) task_of[s] = t;
   }
   const Producers producers(graph, steps);
   // Only a plan whose tasks may run concurrently needs to know which tasks read a value.

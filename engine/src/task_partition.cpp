@@ -1,17 +1,26 @@
-// Cutting a plan into tasks. Two passes over the plan order, both linear:
-//  1. runs: consecutive steps stay together while each consumes the one before it (a chain); a step
-//     that does not (the start of another branch), or that follows a fork (a result used twice),
-//     starts a new run, so independent branches and the sides of a fork become separate runs;
-//  2. tasks: consecutive runs cheaper than kTaskWork are merged until the merged task is worth
-//     scheduling; a run worth kTaskWork or more stays a task of its own.
-// Tasks are contiguous ranges of the plan order, so every dependency points from an earlier task to
-// a later one: the task graph is acyclic by construction, and running a task's steps in plan order
-// satisfies its internal dependencies.
+// Cutting a plan into tasks, in two linear passes over the plan order:
+//  1. clusters: a step joins the cluster of one of its producers, or starts a cluster. Clusters
+//     carry ranks, and every dependency between clusters runs from a lower rank to a higher one, so
+//     the cluster graph stays acyclic: a step may join the highest-ranked cluster it reads (the
+//     others it reads rank lower), or a cluster that nothing waits for yet, which then takes a new
+//     highest rank. A join is refused where it would make the step, or the clusters already waiting
+//     for that cluster, wait longer than kMaxJoinDelay, or where the cluster would start waiting
+//     for another one while it holds more than a hand-off's worth of work (kHandOffWork). So a
+//     chain stays one cluster, the first branch of a fork continues its producer's cluster while
+//     the others start their own, a running sum over the heads of an ensemble becomes one cluster
+//     that waits for them all, and a backward pass through one head stays one cluster (it reads
+//     that head's forward values and its own chain), wherever the plan order puts its steps.
+//  2. tasks: clusters cheaper than kTaskWork are merged with their neighbours in rank order until
+//     the merged task is worth scheduling. Merging consecutive ranks keeps every dependency
+//     pointing forward, so task ids are a topological order.
+// A task runs its steps in plan order, which satisfies its internal dependencies.
 #include <dagprop/task_partition.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <limits>
+#include <numeric>
 
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
@@ -24,94 +33,128 @@ namespace dagprop {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-// How many other runs the run being grown may wait for. A bound keeps the membership checks
-// constant-time; a step that would need more starts a run of its own.
-constexpr std::size_t kMaxRunPredecessors = 8;
+constexpr double kNotWaitedFor = std::numeric_limits<double>::infinity();
+// How many of the clusters a cluster waits for it remembers, to tell that a step adds no new wait.
+// Past the bound a wait is still honoured (the task graph comes from the steps themselves), only
+// not recognized again.
+constexpr std::size_t kRememberedWaits = 6;
+// How many distinct clusters one step is examined for; a step that reads more starts a cluster.
+constexpr std::size_t kMaxReadClusters = 8;
 
-// A small set of run ids, bounded by kMaxRunPredecessors.
-class RunSet {
+// A small set of cluster ids.
+template <std::size_t Capacity>
+class ClusterSet {
  public:
-  bool contains(std::uint32_t run) const {
-    return std::find(runs_.begin(), runs_.begin() + size_, run) != runs_.begin() + size_;
+  bool contains(std::uint32_t cluster) const {
+    return std::find(ids_.begin(), ids_.begin() + size_, cluster) != ids_.begin() + size_;
   }
-  bool full() const { return size_ == runs_.size(); }
-  std::size_t size() const { return size_; }
-  void insert(std::uint32_t run) { runs_[size_++] = run; }
+  bool full() const { return size_ == ids_.size(); }
+  void insert(std::uint32_t cluster) { ids_[size_++] = cluster; }
   void clear() { size_ = 0; }
-  std::span<const std::uint32_t> items() const { return {runs_.data(), size_}; }
+  std::span<const std::uint32_t> items() const { return {ids_.data(), size_}; }
 
  private:
-  std::array<std::uint32_t, kMaxRunPredecessors> runs_{};
-  std::size_t size_ = 0;
+  std::array<std::uint32_t, Capacity> ids_{};
+  std::uint8_t size_ = 0;
+};
+using ReadClusters = ClusterSet<kMaxReadClusters>;
+using RememberedWaits = ClusterSet<kRememberedWaits>;
+
+struct Clusters {
+  std::vector<double> work;                // per cluster
+  std::vector<double> work_when_waited;    // per cluster: its work when another first read it
+  std::vector<RememberedWaits> waits_for;  // per cluster: clusters it reads (the first few)
+  std::vector<std::uint32_t> rank;         // per cluster
+  std::vector<std::uint32_t> of_step;      // per step
 };
 
-struct Runs {
-  std::vector<std::uint32_t> first_step;  // per run
-  std::vector<double> work;               // per run
-  std::vector<std::uint32_t> run_of;      // per step
+class Clustering {
+ public:
+  Clustering(const Producers& producers, std::vector<double>& step_work)
+      : producers_(producers), step_work_(step_work) {}
+
+  // `step_work` is overwritten: on return, entry s is the work of its cluster up to and including
+  // s.
+  Clusters run() && {
+    const auto n = static_cast<std::uint32_t>(step_work_.size());
+    c_.of_step.assign(n, kNone);
+    ReadClusters read;
+    for (std::uint32_t s = 0; s < n; ++s) {
+      read.clear();
+      bool reads_too_many = false;
+      std::uint32_t highest = kNone;
+      for (const std::uint32_t p : producers_.of(s)) {
+        const std::uint32_t c = c_.of_step[p];
+        if (highest == kNone || c_.rank[c] > c_.rank[highest]) highest = c;
+        if (read.contains(c)) continue;
+        if (read.full()) {
+          reads_too_many = true;
+        } else {
+          read.insert(c);
+        }
+      }
+      std::uint32_t joined = kNone;
+      if (highest != kNone && !reads_too_many) {
+        if (may_join(s, highest, read)) {
+          joined = highest;
+        } else {
+          // A cluster nothing waits for yet can move to the top rank.
+          for (const std::uint32_t c : read.items()) {
+            if (c == highest || c_.work_when_waited[c] != kNotWaitedFor || !may_join(s, c, read))
+              continue;
+            if (joined == kNone || c_.rank[c] > c_.rank[joined]) joined = c;
+          }
+          if (joined != kNone) c_.rank[joined] = next_rank_++;
+        }
+      }
+      if (joined == kNone) {
+        joined = static_cast<std::uint32_t>(c_.work.size());
+        c_.work.push_back(0.0);
+        c_.work_when_waited.push_back(kNotWaitedFor);
+        c_.waits_for.emplace_back();
+        c_.rank.push_back(next_rank_++);
+      }
+      for (const std::uint32_t c : read.items()) {
+        if (c == joined) continue;
+        if (c_.work_when_waited[c] == kNotWaitedFor) c_.work_when_waited[c] = c_.work[c];
+        RememberedWaits& waits = c_.waits_for[joined];
+        if (!waits.contains(c) && !waits.full()) waits.insert(c);
+      }
+      c_.of_step[s] = joined;
+      c_.work[joined] += step_work_[s];
+      step_work_[s] = c_.work[joined];
+    }
+    return std::move(c_);
+  }
+
+ private:
+  bool may_join(std::uint32_t s, std::uint32_t cluster, const ReadClusters& read) const {
+    // The step could start once the last of its inputs in `cluster` is done.
+    double ready_at = 0;
+    for (const std::uint32_t p : producers_.of(s)) {
+      if (c_.of_step[p] == cluster) ready_at = std::max(ready_at, step_work_[p]);
+    }
+    const double work = c_.work[cluster];
+    if (work - ready_at > kMaxJoinDelay) return false;
+    if (work + step_work_[s] - c_.work_when_waited[cluster] > kMaxJoinDelay) return false;
+    // A new wait holds back everything the cluster holds; free when there is nothing to hold.
+    if (work <= kHandOffWork) return true;
+    const RememberedWaits& waits = c_.waits_for[cluster];
+    return std::all_of(read.items().begin(), read.items().end(),
+                       [&](std::uint32_t c) { return c == cluster || waits.contains(c); });
+  }
+
+  const Producers& producers_;
+  std::vector<double>& step_work_;
+  Clusters c_;
+  std::uint32_t next_rank_ = 0;
 };
-
-Runs cut_into_runs(const Producers& producers, std::span<const double> step_work) {
-  const std::size_t n = step_work.size();
-  // consumers[s]: how many input slots of later steps read step s, saturated at 2 (a fork).
-  std::vector<std::uint8_t> consumers(n, 0);
-  for (std::uint32_t s = 0; s < n; ++s) {
-    for (const std::uint32_t p : producers.of(s)) {
-      if (consumers[p] < 2) ++consumers[p];
-    }
-  }
-
-  Runs runs;
-  runs.run_of.assign(n, kNone);
-  RunSet waits_for;  // the runs that the current run depends on
-  RunSet new_waits;  // what the current step would add to them
-  for (std::uint32_t s = 0; s < n; ++s) {
-    const std::uint32_t current =
-        runs.work.empty() ? kNone : static_cast<std::uint32_t>(runs.work.size() - 1);
-    bool consumes_previous = false;
-    bool too_many = false;
-    new_waits.clear();
-    for (const std::uint32_t p : producers.of(s)) {
-      consumes_previous = consumes_previous || p + 1 == s;
-      const std::uint32_t run = runs.run_of[p];
-      if (run == current || waits_for.contains(run) || new_waits.contains(run)) continue;
-      if (new_waits.full()) {
-        too_many = true;
-      } else {
-        new_waits.insert(run);
-      }
-    }
-    // Joining the current run makes all of it wait for what this step waits for: free when it
-    // waits for nothing new, harmless while the run is still cheap.
-    const bool follows_fork = s > 0 && consumers[s - 1] >= 2;
-    const bool joins =
-        current != kNone && consumes_previous && !follows_fork && !too_many &&
-        (new_waits.size() == 0 || (runs.work[current] < kTaskWork &&
-                                   waits_for.size() + new_waits.size() <= kMaxRunPredecessors));
-    if (joins) {
-      for (const std::uint32_t run : new_waits.items()) waits_for.insert(run);
-    } else {
-      runs.first_step.push_back(s);
-      runs.work.push_back(0.0);
-      waits_for.clear();
-      for (const std::uint32_t p : producers.of(s)) {
-        if (waits_for.contains(runs.run_of[p])) continue;
-        // A run waiting for more than the bound is never joined by a step with new waits.
-        if (waits_for.full()) break;
-        waits_for.insert(runs.run_of[p]);
-      }
-    }
-    runs.run_of[s] = static_cast<std::uint32_t>(runs.work.size() - 1);
-    runs.work.back() += step_work[s];
-  }
-  return runs;
-}
 
 }  // namespace
 
 TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps,
                              std::span<const KernelArg> args) {
-  const std::size_t n = steps.size();
+  const auto n = static_cast<std::uint32_t>(steps.size());
   if (n == 0) return;
   const Producers producers(graph, steps);
   const OpRegistry& registry = OpRegistry::global();
@@ -123,37 +166,52 @@ TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps
         kStepOverheadWork;
   }
 
-  Runs runs = cut_into_runs(producers, step_work);
+  Clusters clusters = Clustering(producers, step_work).run();
+  step_work = {};
 
-  // Merge consecutive cheap runs; a run worth a task stays alone.
-  std::vector<std::uint32_t> task_of_run(runs.work.size());
+  // Merge cheap clusters of consecutive ranks; a cluster worth a task stays alone.
+  std::vector<std::uint32_t> by_rank(clusters.work.size());
+  std::iota(by_rank.begin(), by_rank.end(), 0u);
+  std::sort(by_rank.begin(), by_rank.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return clusters.rank[a] < clusters.rank[b]; });
+  std::vector<std::uint32_t> task_of_cluster(clusters.work.size());
   bool merging = false;
-  for (std::size_t r = 0; r < runs.work.size(); ++r) {
-    const bool expensive = runs.work[r] >= kTaskWork;
-    if (expensive || !merging) {
-      if (!work_.empty()) first_step_.push_back(runs.first_step[r]);  // the first task starts at 0
-      work_.push_back(0.0);
-    }
-    task_of_run[r] = static_cast<std::uint32_t>(work_.size() - 1);
-    work_.back() += runs.work[r];
+  for (const std::uint32_t c : by_rank) {
+    const bool expensive = clusters.work[c] >= kTaskWork;
+    if (expensive || !merging) work_.push_back(0.0);
+    task_of_cluster[c] = static_cast<std::uint32_t>(work_.size() - 1);
+    work_.back() += clusters.work[c];
     merging = !expensive && work_.back() < kTaskWork;
   }
-  first_step_.push_back(static_cast<std::uint32_t>(n));
+  clusters.work = {};
+  clusters.work_when_waited = {};
+  clusters.waits_for = {};
+  clusters.rank = {};
 
-  // The task of each step, reusing the run array.
-  std::vector<std::uint32_t>& task_of = runs.run_of;
-  for (std::uint32_t& t : task_of) t = task_of_run[t];
+  // The task of each step, reusing the cluster array; then the steps grouped by task, each group in
+  // plan order (a counting sort).
+  std::vector<std::uint32_t>& task_of = clusters.of_step;
+  for (std::uint32_t& t : task_of) t = task_of_cluster[t];
+  const std::uint32_t num = num_tasks();
+  first_step_.assign(num + 1, 0);
+  for (const std::uint32_t t : task_of) ++first_step_[t + 1];
+  for (std::uint32_t t = 0; t < num; ++t) first_step_[t + 1] += first_step_[t];
+  steps_.resize(n);
+  {
+    std::vector<std::uint32_t> fill(first_step_.begin(), first_step_.end() - 1);
+    for (std::uint32_t s = 0; s < n; ++s) steps_[fill[task_of[s]]++] = s;
+  }
 
   // Dependencies, each once: the marker remembers the last task that recorded an edge from u.
-  const std::uint32_t num = num_tasks();
   std::vector<std::uint32_t> marked(num, kNone);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;  // (predecessor, successor)
   num_predecessors_.assign(num, 0);
   for (std::uint32_t t = 0; t < num; ++t) {
-    for (std::uint32_t s = first_step_[t]; s < first_step_[t + 1]; ++s) {
+    for (const std::uint32_t s : steps_of(t)) {
       for (const std::uint32_t p : producers.of(s)) {
         const std::uint32_t u = task_of[p];
         if (u == t || marked[u] == t) continue;
+        assert(u < t && "clusters only wait for clusters of lower rank");
         marked[u] = t;
         edges.emplace_back(u, t);
         ++num_predecessors_[t];

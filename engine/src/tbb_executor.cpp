@@ -24,6 +24,7 @@
 #include <exception>
 #include <mutex>
 
+#include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
 #include <dagprop/graph.hpp>
@@ -56,7 +57,7 @@ class TaskRun {
 
   // Runs every step in plan order on this thread: for plans whose tasks form (nearly) a chain.
   void run_in_order() {
-    const KernelParallelism parallel_kernels(true);
+    const KernelParallelism parallel_kernels(kernels_may_split());
     try {
       for (const PlanStep& step : plan_.steps()) run_step(plan_, step, graph_);
     } catch (...) {
@@ -77,11 +78,10 @@ class TaskRun {
 
  private:
   void run_chain(std::uint32_t task) {
-    const KernelParallelism parallel_kernels(true);
+    const KernelParallelism parallel_kernels(kernels_may_split());
     while (task != kNoTask && !failed_.load(std::memory_order_relaxed)) {
       try {
-        const StepRange range = tasks_.steps_of(task);
-        for (std::uint32_t s = range.begin; s < range.end; ++s)
+        for (const std::uint32_t s : tasks_.steps_of(task))
           run_step(plan_, plan_.steps()[s], graph_);
       } catch (...) {
         record_failure(std::current_exception());
@@ -101,6 +101,9 @@ class TaskRun {
       task = next;
     }
   }
+
+  // With one thread in the arena a split kernel is only overhead (about 5 % of W3).
+  static bool kernels_may_split() { return tbb::this_task_arena::max_concurrency() > 1; }
 
   void record_failure(std::exception_ptr failure) {
     const std::lock_guard<std::mutex> lock(failure_mutex_);

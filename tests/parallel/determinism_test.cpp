@@ -67,7 +67,7 @@ TEST(ParallelDeterminism, RandomDagValuesAndGradientsAreBitwiseEqualToSerial) {
   double most_parallel = 0;
   for (const std::uint64_t seed : {1u, 2u, 3u}) {
     Graph g;
-    const testing::RandomDag dag = testing::build_random_dag(g, seed, 120, 48);
+    const testing::RandomDag dag = testing::build_random_dag(g, seed, 120, 96);
     std::vector<Expr> values{dag.loss};
     values.insert(values.end(), dag.ops.begin(), dag.ops.end());
     most_parallel = std::max(most_parallel, g.plan_for(values).tasks().parallelism());

@@ -9,7 +9,7 @@
 namespace dagprop {
 
 // Work (elements x cost) below which a kernel runs in one piece.
-inline constexpr std::int64_t kParallelWorkThreshold = std::int64_t{1} << 16;
+inline constexpr std::int64_t kParallelWorkThreshold = std::int64_t{1} << 19;
 // Target work per chunk when a kernel is split.
 inline constexpr std::int64_t kChunkWork = std::int64_t{1} << 14;
 

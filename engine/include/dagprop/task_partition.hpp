@@ -1,7 +1,8 @@
-// TaskPartition: a plan's steps cut into tasks for the parallel executor. A task is a run of
-// consecutive steps of the plan, executed in plan order on one thread; tasks with no path between
-// them may run at the same time. Computed once when the plan is compiled, from the graph alone: it
-// does not depend on the thread count, and the serial executor ignores it.
+// TaskPartition: a plan's steps cut into tasks for the parallel executor. A task is a set of steps,
+// grown along dependencies (a head of an ensemble, its backward), executed in plan order on one
+// thread; tasks with no path between them may run at the same time. Computed once when the plan is
+// compiled, from the graph alone: it does not depend on the thread count, and the serial executor
+// ignores it.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +15,15 @@ class Graph;
 struct PlanStep;
 struct KernelArg;
 
-// Estimated work (estimated_work() units, roughly a nanosecond each) below which a piece of the
-// plan is not worth a task of its own: handing a task to another thread costs about a microsecond,
-// so a task should carry tens of microseconds.
-inline constexpr double kTaskWork = 1 << 15;
+// What handing a task to another thread costs, in estimated_work() units (nanoseconds of one core).
+inline constexpr double kHandOffWork = 1024;
+// Estimated work below which a piece of the plan is not worth a task of its own: a task should
+// carry tens of hand-offs.
+inline constexpr double kTaskWork = 16 * kHandOffWork;
+// How long a step may wait, beyond what its inputs force, for the task it joins; and how much a
+// task may grow after another task started waiting for it. Joining saves a hand-off; waiting longer
+// than this loses more than the hand-off costs.
+inline constexpr double kMaxJoinDelay = kTaskWork / 4;
 // Below this ratio of total work to the heaviest path through the task graph, a plan's tasks could
 // overlap too little to repay waking other threads: the TBB executor then runs them in order on the
 // calling thread (large kernels still split their loops).
@@ -26,12 +32,6 @@ inline constexpr double kMinTaskParallelism = 1.5;
 // scalar nodes count for what they take.
 inline constexpr double kStepOverheadWork = 16;
 
-// Steps [begin, end) of Plan::steps().
-struct StepRange {
-  std::uint32_t begin = 0;
-  std::uint32_t end = 0;
-};
-
 class TaskPartition {
  public:
   TaskPartition() = default;
@@ -39,9 +39,11 @@ class TaskPartition {
   TaskPartition(const Graph& graph, std::span<const PlanStep> steps,
                 std::span<const KernelArg> args);
 
+  // Task ids are a topological order: every dependency runs from a lower id to a higher one.
   std::uint32_t num_tasks() const { return static_cast<std::uint32_t>(work_.size()); }
-  StepRange steps_of(std::uint32_t task) const {
-    return {first_step_[task], first_step_[task + 1]};
+  // The task's steps (indices into Plan::steps()), in plan order: the order it runs them in.
+  std::span<const std::uint32_t> steps_of(std::uint32_t task) const {
+    return {steps_.data() + first_step_[task], first_step_[task + 1] - first_step_[task]};
   }
   // The tasks that use one of this task's results, each once, in increasing order.
   std::span<const std::uint32_t> successors_of(std::uint32_t task) const {
@@ -61,7 +63,8 @@ class TaskPartition {
   bool runs_in_order() const { return parallelism_ < kMinTaskParallelism; }
 
  private:
-  std::vector<std::uint32_t> first_step_{0};       // num_tasks + 1 offsets into Plan::steps()
+  std::vector<std::uint32_t> first_step_{0};       // num_tasks + 1 offsets into steps_
+  std::vector<std::uint32_t> steps_;               // grouped by task, plan order within a task
   std::vector<std::uint32_t> first_successor_{0};  // num_tasks + 1 offsets into successors_
   std::vector<std::uint32_t> successors_;
   std::vector<std::uint32_t> num_predecessors_;
