@@ -208,25 +208,41 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
   } else {
     run_plan(*bg.plan, feeds);
   }
+  // Allocate missing gradient storage first (the arena is not thread-safe), then store the
+  // gradients on the executor's threads: for an ensemble they are megabytes.
+  std::vector<std::uint8_t> fresh(bg.targets.size(), 0);  // no gradient stored before: copy
   for (std::size_t i = 0; i < bg.targets.size(); ++i) {
-    const NodeId id = bg.targets[i].id();
-    std::byte*& stored = leaf_grads_[nodes_[id].leaf_slot];
-    const TensorView computed = bg.plan->value(bg.gradients[i].id());
+    std::byte*& stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
     if (stored == nullptr) {
-      stored = allocate_leaf_bytes(computed.nbytes());
-      std::memcpy(stored, computed.raw(), computed.nbytes());
-    } else if (!options.accumulate) {
-      std::memcpy(stored, computed.raw(), computed.nbytes());
-    } else if (computed.dtype() == DType::f32) {
-      auto* dst = reinterpret_cast<float*>(stored);
-      const float* src = computed.data<float>();
-      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
-    } else {
-      auto* dst = reinterpret_cast<double*>(stored);
-      const double* src = computed.data<double>();
-      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+      stored = allocate_leaf_bytes(bg.plan->value(bg.gradients[i].id()).nbytes());
+      fresh[i] = 1;
     }
   }
+  const bool accumulate = options.accumulate;
+  const auto store = [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) {
+      std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
+      const TensorView computed = bg.plan->value(bg.gradients[i].id());
+      if (!accumulate || fresh[i] != 0) {
+        std::memcpy(stored, computed.raw(), computed.nbytes());
+      } else if (computed.dtype() == DType::f32) {
+        auto* dst = reinterpret_cast<float*>(stored);
+        const float* src = computed.data<float>();
+        for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+      } else {
+        auto* dst = reinterpret_cast<double*>(stored);
+        const double* src = computed.data<double>();
+        for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+      }
+    }
+  };
+  // A piece of about 64 KiB of gradients is worth handing to another thread.
+  std::size_t total_bytes = 0;
+  for (const Expr& gradient : bg.gradients) total_bytes += bg.plan->value(gradient.id()).nbytes();
+  const std::size_t grain =
+      bg.targets.empty() ? 1
+                         : std::max<std::size_t>(1, bg.targets.size() * 65536 / (total_bytes + 1));
+  executor_->for_each_range(bg.targets.size(), grain, store);
 }
 
 }  // namespace dagprop

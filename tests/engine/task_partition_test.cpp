@@ -66,6 +66,49 @@ TEST(TaskPartition, ExpensiveIndependentBranchesAreTasksWithNoPathBetweenThem) {
   }
 }
 
+// W3's shape: heads on one input, their losses added up one after the other, with the gradients of
+// every head's parameters. The running sum must not chain the heads together (each sum step reads
+// the previous sum and the next head), and a head's backward pass, which the depth-first order puts
+// far from its forward pass, must stay with it rather than become a task per step. The heads are
+// worth a task each (heads cheaper than kTaskWork may share a task, with the sum among others).
+TEST(TaskPartition, HeadsWithARunningLossSumAndTheirGradientsStayIndependent) {
+  constexpr int kHeads = 16;
+  Graph g;
+  const Expr x = g.constant(Tensor::full(Shape{64, 96}, 0.1, DType::f32), "x");
+  Expr loss;
+  std::vector<Expr> parameters;
+  std::vector<Expr> first_products;
+  for (int h = 0; h < kHeads; ++h) {
+    Expr a = x;
+    for (int layer = 0; layer < 3; ++layer) {
+      const std::int64_t out = layer < 2 ? 96 : 1;
+      parameters.push_back(
+          g.parameter("w", Tensor::full(Shape{96, out}, 0.01 * (h + 1), DType::f32)));
+      a = matmul(a, parameters.back());
+      if (layer == 0) first_products.push_back(a);
+      if (layer < 2) a = tanh(a);
+    }
+    const Expr head_loss = mean(a * a);
+    loss = h == 0 ? head_loss : loss + head_loss;
+  }
+  std::vector<Expr> outputs{loss};
+  for (const Expr& gradient : grad(loss, parameters)) outputs.push_back(gradient);
+  const Plan& plan = g.plan_for(outputs);
+  const TaskPartition& tasks = plan.tasks();
+
+  EXPECT_LE(tasks.num_tasks(), 4u * kHeads) << plan.steps().size() << " steps";
+  EXPECT_GE(tasks.parallelism(), kHeads / 2.0);
+  std::vector<std::uint32_t> head_tasks;
+  for (const Expr& e : first_products) head_tasks.push_back(task_of(plan, e.id()));
+  for (std::size_t a = 0; a < head_tasks.size(); ++a) {
+    for (std::size_t b = a + 1; b < head_tasks.size(); ++b) {
+      ASSERT_NE(head_tasks[a], head_tasks[b]);
+      EXPECT_FALSE(task_path_exists(tasks, head_tasks[a], head_tasks[b]))
+          << "head " << b << " waits for head " << a;
+    }
+  }
+}
+
 TEST(TaskPartition, ParallelismIsOneForAChainAndAboutTheBranchCountForIndependentBranches) {
   Graph g;
   const Expr x = g.parameter("x", Tensor::full(Shape{256, 256}, 0.01));

@@ -46,7 +46,7 @@ GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup);
 struct TapeNeuronSoup {
   ScalarTape tape;
   std::vector<Scalar> inputs;
-  std::vector<Scalar> values;  // node k of the definition: inputs, then neurons
+  std::vector<Scalar> values;                   // node k of the definition: inputs, then neurons
   std::vector<std::uint32_t> first_parameters;  // per neuron: the entry of w0 (w1..w3, b follow)
   Scalar loss;
 };
@@ -68,7 +68,9 @@ struct Heads {
   std::vector<Expr> parameters;
   Expr loss;
 };
-void build_heads(Heads& heads);  // 64 heads 64-64-64-1, tanh, batch 32
+// Heads 64-64-64-1, tanh, batch 32: all 64 of the workload, or heads [first, first + count) of them
+// (the same parameters), whose losses sum to part of the workload's loss.
+void build_heads(Heads& heads, int first = 0, int count = 64);
 
 // ---- W4 deep chain (float32)
 struct DeepChain {

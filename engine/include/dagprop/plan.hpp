@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -95,6 +96,13 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual void run(Plan& plan, Graph& graph) = 0;
+  // body(begin, end) over [0, n) in pieces of `grain` items or more, on the executor's threads:
+  // for per-item work around a run (backward() storing gradients). Items must be independent.
+  virtual void for_each_range(std::size_t n, std::size_t grain,
+                              const std::function<void(std::size_t, std::size_t)>& body) {
+    (void)grain;
+    if (n > 0) body(0, n);
+  }
 };
 
 class SerialExecutor final : public Executor {

@@ -23,7 +23,7 @@ inline constexpr double kTaskWork = 16 * kHandOffWork;
 // How long a step may wait, beyond what its inputs force, for the task it joins; and how much a
 // task may grow after another task started waiting for it. Joining saves a hand-off; waiting longer
 // than this loses more than the hand-off costs.
-inline constexpr double kMaxJoinDelay = kTaskWork / 4;
+inline constexpr double kMaxJoinDelay = kTaskWork;
 // Below this ratio of total work to the heaviest path through the task graph, a plan's tasks could
 // overlap too little to repay waking other threads: the TBB executor then runs them in order on the
 // calling thread (large kernels still split their loops).
