@@ -13,8 +13,8 @@
 #
 # OpenBLAS's kernels: on a CPU with AVX-512 the run sets OPENBLAS_CORETYPE=SkylakeX (for dagprop
 # and the peers alike) unless told otherwise. This machine's environment sets Haswell, whose AVX2
-# path serves small products through a buffer pool behind one lock: a 32x64x64 SGEMM takes 2.9 us
-# instead of 1.2 us, and two threads calling it scale 1.4x instead of 1.8x.
+# kernels take 2.9 us for a 32x64x64 SGEMM instead of 1.2 us, and W3's products written by hand
+# on two threads scale 1.4x with them instead of 1.8x (docs/performance.md, "The machine").
 #
 # Peers are optional: bash tools/setup.sh --peers installs libtorch and ADOL-C.
 set -euo pipefail
