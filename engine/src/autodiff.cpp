@@ -2,6 +2,7 @@
 // backward(): grad() built once per loss, then run and stored per call.
 #include <dagprop/autodiff.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include <dagprop/error.hpp>
@@ -197,32 +198,62 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
   std::vector<NodeId> keep_ids;
   for (const Expr& e : options.keep) keep_ids.push_back(e.id());
   if (bg.plan == nullptr || bg.plan_keep != keep_ids || bg.plan_keeps_all != keep_values_) {
-    bg.plan = &plan_for(bg.outputs, options.keep);
+    std::vector<NodeId> output_ids;
+    for (const Expr& e : bg.outputs) output_ids.push_back(e.id());
+    PlanOptions plan_options;
+    plan_options.keep = keep_ids;
+    plan_options.keep_all_values = keep_values_;
+    bg.plan = std::make_unique<Plan>(*this, std::move(output_ids), std::move(plan_options));
     bg.plan_keep = std::move(keep_ids);
     bg.plan_keeps_all = keep_values_;
+    bg.bindable.assign(bg.targets.size(), 0);
+    bg.bound_to.assign(bg.targets.size(), nullptr);
+    for (std::size_t i = 0; i < bg.targets.size(); ++i) {
+      const NodeId gradient = bg.gradients[i].id();
+      const auto same = [&](const Expr& e) { return e.id() == gradient; };
+      bg.bindable[i] = !is_leaf(gradient) && gradient != loss.id() &&
+                       bg.plan->value(gradient).nbytes() > 0 &&
+                       std::count_if(bg.gradients.begin(), bg.gradients.end(), same) == 1;
+    }
   }
-  if (seed != nullptr) {
-    std::vector<Feed> all_feeds = feeds;
-    all_feeds.push_back({bg.seed_input, *seed});
-    run_plan(*bg.plan, all_feeds);
-  } else {
-    run_plan(*bg.plan, feeds);
-  }
-  // Allocate missing gradient storage first (the arena is not thread-safe), then store the
-  // gradients on the executor's threads: for an ensemble they are megabytes.
-  std::vector<std::uint8_t> fresh(bg.targets.size(), 0);  // no gradient stored before: copy
+  Plan& plan = *bg.plan;
+
+  // Storage for gradients stored for the first time (the arena is not thread-safe, so before the
+  // run); those are written whole, never added to.
+  std::vector<std::uint8_t> fresh(bg.targets.size(), 0);
   for (std::size_t i = 0; i < bg.targets.size(); ++i) {
     std::byte*& stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
     if (stored == nullptr) {
-      stored = allocate_leaf_bytes(bg.plan->value(bg.gradients[i].id()).nbytes());
+      stored = allocate_leaf_bytes(plan.value(bg.gradients[i].id()).nbytes());
       fresh[i] = 1;
     }
   }
+  // Gradients that replace what .grad() holds are written there by the run itself; gradients to
+  // add to it are computed in the workspace and added afterwards.
+  for (std::size_t i = 0; i < bg.targets.size(); ++i) {
+    std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
+    std::byte* wanted =
+        bg.bindable[i] != 0 && (!options.accumulate || fresh[i] != 0) ? stored : nullptr;
+    if (bg.bound_to[i] != wanted) {
+      plan.bind_output(bg.gradients[i].id(), wanted);
+      bg.bound_to[i] = wanted;
+    }
+  }
+
+  if (seed != nullptr) {
+    std::vector<Feed> all_feeds = feeds;
+    all_feeds.push_back({bg.seed_input, *seed});
+    run_plan(plan, all_feeds);
+  } else {
+    run_plan(plan, feeds);
+  }
+
   const bool accumulate = options.accumulate;
   const auto store = [&](std::size_t first, std::size_t last) {
     for (std::size_t i = first; i < last; ++i) {
+      if (bg.bound_to[i] != nullptr) continue;  // written in place by the run
       std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
-      const TensorView computed = bg.plan->value(bg.gradients[i].id());
+      const TensorView computed = plan.value(bg.gradients[i].id());
       if (!accumulate || fresh[i] != 0) {
         std::memcpy(stored, computed.raw(), computed.nbytes());
       } else if (computed.dtype() == DType::f32) {
@@ -236,13 +267,7 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
       }
     }
   };
-  // A piece of about 64 KiB of gradients is worth handing to another thread.
-  std::size_t total_bytes = 0;
-  for (const Expr& gradient : bg.gradients) total_bytes += bg.plan->value(gradient.id()).nbytes();
-  const std::size_t grain =
-      bg.targets.empty() ? 1
-                         : std::max<std::size_t>(1, bg.targets.size() * 65536 / (total_bytes + 1));
-  executor_->for_each_range(bg.targets.size(), grain, store);
+  store(0, bg.targets.size());
 }
 
 }  // namespace dagprop

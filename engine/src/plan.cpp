@@ -175,4 +175,31 @@ TensorView Plan::buffer(NodeId id) const {
   return {locations_[id], graph_->shape_of(id), graph_->node(id).dtype};
 }
 
+void Plan::bind_output(NodeId id, std::byte* storage) {
+  const bool is_output = std::find(outputs_.begin(), outputs_.end(), id) != outputs_.end();
+  if (!is_output || graph_->is_leaf(id) || !computes(id)) {
+    throw Error("bind_output(" + graph_->describe(id) +
+                "): only an output that the plan computes (not a leaf) can be bound to storage");
+  }
+  auto saved = std::find_if(workspace_locations_.begin(), workspace_locations_.end(),
+                            [&](const auto& entry) { return entry.first == id; });
+  if (storage == nullptr) {
+    if (saved == workspace_locations_.end()) return;  // not bound
+    storage = saved->second;
+    workspace_locations_.erase(saved);
+  } else if (saved == workspace_locations_.end()) {
+    workspace_locations_.emplace_back(id, locations_[id]);
+  }
+  locations_[id] = storage;
+  // The step that computes the node, and every step that reads it.
+  for (const PlanStep& step : steps_) {
+    KernelArg* args = args_.data() + step.first_arg;
+    if (step.node == id) args[step.num_inputs].data = storage;
+    const auto inputs = graph_->inputs_of(step.node);
+    for (std::uint32_t i = 0; i < step.num_inputs; ++i) {
+      if (inputs[i] == id) args[i].data = storage;
+    }
+  }
+}
+
 }  // namespace dagprop

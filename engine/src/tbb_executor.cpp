@@ -24,8 +24,6 @@
 #include <exception>
 #include <mutex>
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
@@ -170,21 +168,6 @@ void TbbExecutor::run(Plan& plan, Graph& graph) {
   for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
   // The failure did not repeat (it was not caused by the plan's data, e.g. out of memory).
   std::rethrow_exception(task_run.first_failure());
-}
-
-void TbbExecutor::for_each_range(std::size_t n, std::size_t grain,
-                                 const std::function<void(std::size_t, std::size_t)>& body) {
-  if (n == 0) return;
-  arena_.execute([&] {
-    detail::happens_before(&body);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, std::max<std::size_t>(grain, 1)),
-                      [&](const tbb::blocked_range<std::size_t>& range) {
-                        detail::happens_after(&body);
-                        body(range.begin(), range.end());
-                        detail::happens_before(&body);
-                      });
-    detail::happens_after(&body);
-  });
 }
 
 }  // namespace dagprop

@@ -19,8 +19,6 @@ class TbbExecutor final : public Executor {
   ~TbbExecutor() override;
 
   void run(Plan& plan, Graph& graph) override;
-  void for_each_range(std::size_t n, std::size_t grain,
-                      const std::function<void(std::size_t, std::size_t)>& body) override;
 
  private:
   // Only when more threads are asked for than TBB starts by default (one per core): it raises the

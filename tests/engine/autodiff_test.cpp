@@ -108,6 +108,30 @@ TEST(Autodiff, AccumulateAddsToStoredGradients) {
   EXPECT_DOUBLE_EQ(w.grad().item(), 0.0);
 }
 
+// backward() writes replaced gradients straight into .grad() and adds accumulated ones afterwards:
+// switching between the two, with other parameter values, gives each call's own result.
+TEST(Autodiff, ReplacingAndAccumulatingBackwardCallsAlternate) {
+  Graph g;
+  const Expr w = g.parameter("w", Tensor::full(Shape{3}, 2.0));
+  const Expr loss = sum(w * w * w);  // d/dw = 3 w^2
+  g.backward(loss);
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 12.0);
+  g.set_value(w, Tensor::full(Shape{3}, 1.0));
+  g.backward(loss, {}, BackwardOptions{.accumulate = true});
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 15.0);
+  g.backward(loss);
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 3.0);
+  g.set_value(w, Tensor::full(Shape{3}, 3.0));
+  g.backward(loss);
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 27.0);
+  // A plain run of the loss and a gradient of it leaves .grad() alone.
+  g.run(std::vector<Expr>{loss, grad(loss, w)});
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 27.0);
+  g.zero_grad();
+  g.backward(loss, {}, BackwardOptions{.accumulate = true});
+  EXPECT_DOUBLE_EQ(w.grad().at(1), 27.0);
+}
+
 TEST(Autodiff, NonScalarOutputTakesASeedAsVectorJacobianProduct) {
   Graph g;
   const Expr x = g.parameter("x", Tensor::from({1.0, 2.0, 3.0}, Shape{3}));

@@ -71,6 +71,13 @@ class Plan {
   // Where the node's value is during a run, retained or not (for the executors' error reports).
   TensorView buffer(NodeId id) const;
 
+  // Makes the runs that follow write an output's value to `storage` (the node's bytes, suitably
+  // aligned, owned by the caller and alive while bound) instead of this plan's workspace, and its
+  // readers read it there; nullptr binds it back to the workspace. backward() binds gradients to
+  // the parameters' .grad() so that a run writes them in place: no copy after the run, and each
+  // gradient written by the thread that computed it.
+  void bind_output(NodeId id, std::byte* storage);
+
  private:
   const Graph* graph_;
   std::vector<NodeId> outputs_;
@@ -79,7 +86,8 @@ class Plan {
   std::vector<KernelArg> args_;
   std::vector<FeedSlot> feeds_;
   std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
-  std::vector<bool> retained_;         // by node id
+  std::vector<std::pair<NodeId, std::byte*>> workspace_locations_;  // of outputs bound elsewhere
+  std::vector<bool> retained_;                                      // by node id
   std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
   std::size_t workspace_bytes_ = 0;
   std::size_t unshared_workspace_bytes_ = 0;
@@ -96,13 +104,6 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual void run(Plan& plan, Graph& graph) = 0;
-  // body(begin, end) over [0, n) in pieces of `grain` items or more, on the executor's threads:
-  // for per-item work around a run (backward() storing gradients). Items must be independent.
-  virtual void for_each_range(std::size_t n, std::size_t grain,
-                              const std::function<void(std::size_t, std::size_t)>& body) {
-    (void)grain;
-    if (n > 0) body(0, n);
-  }
 };
 
 class SerialExecutor final : public Executor {
