@@ -46,6 +46,39 @@ TEST(Plan, IsReusedAcrossRunsWithNewFeeds) {
   EXPECT_EQ(&g.plan_for({y}), &first);
 }
 
+TEST(Plan, BoundOutputIsWrittenToItsStorageAndReadThereByLaterSteps) {
+  Graph g;
+  const Expr x = g.parameter("x", Tensor::from({1.0, 2.0, 3.0}, Shape{3}));
+  const Expr doubled = x * 2.0;
+  const Expr total = sum(doubled);  // reads the bound output
+  Plan& plan = g.plan_for({doubled, total});
+  alignas(64) double storage[3] = {0, 0, 0};
+  plan.bind_output(doubled.id(), reinterpret_cast<std::byte*>(storage));
+  g.run_plan(plan);
+  EXPECT_EQ(storage[2], 6.0);
+  EXPECT_EQ(plan.value(doubled.id()).raw(), static_cast<void*>(storage));
+  EXPECT_DOUBLE_EQ(plan.value(total.id()).item(), 12.0);
+
+  plan.bind_output(doubled.id(), nullptr);  // back to the workspace
+  g.set_value(x, Tensor::from({1.0, 1.0, 1.0}, Shape{3}));
+  g.run_plan(plan);
+  EXPECT_EQ(storage[2], 6.0) << "an unbound output no longer writes to the storage";
+  EXPECT_NE(plan.value(doubled.id()).raw(), static_cast<void*>(storage));
+  EXPECT_DOUBLE_EQ(plan.value(total.id()).item(), 6.0);
+}
+
+TEST(Plan, BindingANodeThatIsNotAComputedOutputIsAnError) {
+  Graph g;
+  const Expr x = g.parameter("x", Tensor::from({1.0, 2.0}, Shape{2}));
+  const Expr doubled = x * 2.0;
+  const Expr total = sum(doubled);
+  Plan& plan = g.plan_for({total});
+  alignas(64) double storage[2] = {0, 0};
+  EXPECT_THROW(plan.bind_output(doubled.id(), reinterpret_cast<std::byte*>(storage)), Error);
+  Plan& with_leaf = g.plan_for({x, total});
+  EXPECT_THROW(with_leaf.bind_output(x.id(), reinterpret_cast<std::byte*>(storage)), Error);
+}
+
 TEST(Plan, ScalarNodesArePackedIntoAFewBytes) {
   Graph g;
   Expr x = g.parameter("x", 0.1);
