@@ -208,12 +208,19 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
     bg.plan_keeps_all = keep_values_;
     bg.bindable.assign(bg.targets.size(), 0);
     bg.bound_to.assign(bg.targets.size(), nullptr);
+    // A gradient node shared by two targets (a constant zero, say) stays in the workspace.
+    std::vector<NodeId> sorted;
+    sorted.reserve(bg.gradients.size());
+    for (const Expr& e : bg.gradients) sorted.push_back(e.id());
+    std::sort(sorted.begin(), sorted.end());
+    const auto shared = [&](NodeId id) {
+      const auto [first, last] = std::equal_range(sorted.begin(), sorted.end(), id);
+      return last - first > 1;
+    };
     for (std::size_t i = 0; i < bg.targets.size(); ++i) {
       const NodeId gradient = bg.gradients[i].id();
-      const auto same = [&](const Expr& e) { return e.id() == gradient; };
       bg.bindable[i] = !is_leaf(gradient) && gradient != loss.id() &&
-                       bg.plan->value(gradient).nbytes() > 0 &&
-                       std::count_if(bg.gradients.begin(), bg.gradients.end(), same) == 1;
+                       bg.plan->value(gradient).nbytes() > 0 && !shared(gradient);
     }
   }
   Plan& plan = *bg.plan;
@@ -230,15 +237,17 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
   }
   // Gradients that replace what .grad() holds are written there by the run itself; gradients to
   // add to it are computed in the workspace and added afterwards.
+  std::vector<std::pair<NodeId, std::byte*>> bindings;
   for (std::size_t i = 0; i < bg.targets.size(); ++i) {
     std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
     std::byte* wanted =
         bg.bindable[i] != 0 && (!options.accumulate || fresh[i] != 0) ? stored : nullptr;
     if (bg.bound_to[i] != wanted) {
-      plan.bind_output(bg.gradients[i].id(), wanted);
+      bindings.emplace_back(bg.gradients[i].id(), wanted);
       bg.bound_to[i] = wanted;
     }
   }
+  plan.bind_outputs(bindings);
 
   if (seed != nullptr) {
     std::vector<Feed> all_feeds = feeds;

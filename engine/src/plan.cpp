@@ -176,29 +176,38 @@ TensorView Plan::buffer(NodeId id) const {
 }
 
 void Plan::bind_output(NodeId id, std::byte* storage) {
-  const bool is_output = std::find(outputs_.begin(), outputs_.end(), id) != outputs_.end();
-  if (!is_output || graph_->is_leaf(id) || !computes(id)) {
-    throw Error("bind_output(" + graph_->describe(id) +
-                "): only an output that the plan computes (not a leaf) can be bound to storage");
+  const std::pair<NodeId, std::byte*> binding{id, storage};
+  bind_outputs({&binding, 1});
+}
+
+void Plan::bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings) {
+  if (bindings.empty()) return;
+  std::vector<std::uint8_t> is_output(locations_.size(), 0);
+  for (const NodeId id : outputs_) is_output[id] = 1;
+  for (const auto& [id, storage] : bindings) {
+    if (id >= locations_.size() || is_output[id] == 0 || graph_->is_leaf(id) || !computes(id)) {
+      throw Error("bind_output(" + graph_->describe(id) +
+                  "): only an output that the plan computes (not a leaf) can be bound to storage");
+    }
   }
-  auto saved = std::find_if(workspace_locations_.begin(), workspace_locations_.end(),
-                            [&](const auto& entry) { return entry.first == id; });
-  if (storage == nullptr) {
-    if (saved == workspace_locations_.end()) return;  // not bound
-    storage = saved->second;
-    workspace_locations_.erase(saved);
-  } else if (saved == workspace_locations_.end()) {
-    workspace_locations_.emplace_back(id, locations_[id]);
+  if (workspace_locations_.empty()) workspace_locations_.assign(locations_.size(), nullptr);
+  for (const auto& [id, storage] : bindings) {
+    std::byte*& workspace = workspace_locations_[id];  // non-null while bound elsewhere
+    if (storage == nullptr) {
+      if (workspace == nullptr) continue;  // not bound
+      locations_[id] = workspace;
+      workspace = nullptr;
+    } else {
+      if (workspace == nullptr) workspace = locations_[id];
+      locations_[id] = storage;
+    }
   }
-  locations_[id] = storage;
-  // The step that computes the node, and every step that reads it.
+  // Every step's operands again from the locations: one pass for any number of bindings.
   for (const PlanStep& step : steps_) {
     KernelArg* args = args_.data() + step.first_arg;
-    if (step.node == id) args[step.num_inputs].data = storage;
     const auto inputs = graph_->inputs_of(step.node);
-    for (std::uint32_t i = 0; i < step.num_inputs; ++i) {
-      if (inputs[i] == id) args[i].data = storage;
-    }
+    for (std::uint32_t i = 0; i < step.num_inputs; ++i) args[i].data = locations_[inputs[i]];
+    args[step.num_inputs].data = locations_[step.node];
   }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -77,6 +78,8 @@ class Plan {
   // the parameters' .grad() so that a run writes them in place: no copy after the run, and each
   // gradient written by the thread that computed it.
   void bind_output(NodeId id, std::byte* storage);
+  // Several at once, in one pass over the steps (bind_output costs a pass per call).
+  void bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings);
 
  private:
   const Graph* graph_;
@@ -86,8 +89,9 @@ class Plan {
   std::vector<KernelArg> args_;
   std::vector<FeedSlot> feeds_;
   std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
-  std::vector<std::pair<NodeId, std::byte*>> workspace_locations_;  // of outputs bound elsewhere
-  std::vector<bool> retained_;                                      // by node id
+  // By node id, once an output was bound: its workspace location while bound elsewhere, else null.
+  std::vector<std::byte*> workspace_locations_;
+  std::vector<bool> retained_;  // by node id
   std::unique_ptr<std::byte[], void (*)(std::byte*)> workspace_;
   std::size_t workspace_bytes_ = 0;
   std::size_t unshared_workspace_bytes_ = 0;
