@@ -225,21 +225,17 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
   }
   Plan& plan = *bg.plan;
 
-  // Storage for gradients stored for the first time (the arena is not thread-safe, so before the
-  // run); those are written whole, never added to.
+  // Gradients that replace what .grad() holds (all of them on the first call, which allocates the
+  // storage) are written there by the run itself; gradients to add to it are computed in the
+  // workspace and added afterwards.
   std::vector<std::uint8_t> fresh(bg.targets.size(), 0);
+  std::vector<std::pair<NodeId, std::byte*>> bindings;
   for (std::size_t i = 0; i < bg.targets.size(); ++i) {
     std::byte*& stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
     if (stored == nullptr) {
       stored = allocate_leaf_bytes(plan.value(bg.gradients[i].id()).nbytes());
       fresh[i] = 1;
     }
-  }
-  // Gradients that replace what .grad() holds are written there by the run itself; gradients to
-  // add to it are computed in the workspace and added afterwards.
-  std::vector<std::pair<NodeId, std::byte*>> bindings;
-  for (std::size_t i = 0; i < bg.targets.size(); ++i) {
-    std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
     std::byte* wanted =
         bg.bindable[i] != 0 && (!options.accumulate || fresh[i] != 0) ? stored : nullptr;
     if (bg.bound_to[i] != wanted) {
@@ -257,26 +253,22 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
     run_plan(plan, feeds);
   }
 
-  const bool accumulate = options.accumulate;
-  const auto store = [&](std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) {
-      if (bg.bound_to[i] != nullptr) continue;  // written in place by the run
-      std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
-      const TensorView computed = plan.value(bg.gradients[i].id());
-      if (!accumulate || fresh[i] != 0) {
-        std::memcpy(stored, computed.raw(), computed.nbytes());
-      } else if (computed.dtype() == DType::f32) {
-        auto* dst = reinterpret_cast<float*>(stored);
-        const float* src = computed.data<float>();
-        for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
-      } else {
-        auto* dst = reinterpret_cast<double*>(stored);
-        const double* src = computed.data<double>();
-        for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
-      }
+  for (std::size_t i = 0; i < bg.targets.size(); ++i) {
+    if (bg.bound_to[i] != nullptr) continue;  // written in place by the run
+    std::byte* stored = leaf_grads_[nodes_[bg.targets[i].id()].leaf_slot];
+    const TensorView computed = plan.value(bg.gradients[i].id());
+    if (!options.accumulate || fresh[i] != 0) {
+      std::memcpy(stored, computed.raw(), computed.nbytes());
+    } else if (computed.dtype() == DType::f32) {
+      auto* dst = reinterpret_cast<float*>(stored);
+      const float* src = computed.data<float>();
+      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
+    } else {
+      auto* dst = reinterpret_cast<double*>(stored);
+      const double* src = computed.data<double>();
+      for (std::int64_t k = 0; k < computed.numel(); ++k) dst[k] += src[k];
     }
-  };
-  store(0, bg.targets.size());
+  }
 }
 
 }  // namespace dagprop

@@ -18,22 +18,33 @@ std::string format_number(double value) {
   return text;
 }
 
+double elementwise_work(const OpDef& op, std::int64_t largest_numel) {
+  return static_cast<double>(largest_numel) * op.cost_per_element * kNanosecondsPerCostUnit;
+}
+
 }  // namespace
 
 double estimated_work(const Graph& graph, NodeId node) {
   if (graph.is_leaf(node)) return 0.0;
-  std::vector<KernelArg> operands;
+  const OpDef& op = graph.op_of(node);
+  if (op.work != nullptr) {  // the rule reads shapes; no operand is allocated otherwise
+    std::vector<KernelArg> operands;
+    for (const NodeId input : graph.inputs_of(node))
+      operands.push_back({nullptr, &graph.shape_of(input)});
+    operands.push_back({nullptr, &graph.shape_of(node)});
+    return op.work(operands);
+  }
+  std::int64_t largest = graph.shape_of(node).numel();
   for (const NodeId input : graph.inputs_of(node))
-    operands.push_back({nullptr, &graph.shape_of(input)});
-  operands.push_back({nullptr, &graph.shape_of(node)});
-  return estimated_work(graph.op_of(node), operands);
+    largest = std::max(largest, graph.shape_of(input).numel());
+  return elementwise_work(op, largest);
 }
 
 double estimated_work(const OpDef& op, std::span<const KernelArg> operands) {
   if (op.work != nullptr) return op.work(operands);
   std::int64_t largest = 0;
   for (const KernelArg& operand : operands) largest = std::max(largest, operand.numel());
-  return static_cast<double>(largest) * op.cost_per_element * kNanosecondsPerCostUnit;
+  return elementwise_work(op, largest);
 }
 
 ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr>& outputs) {

@@ -129,12 +129,7 @@ Plan::Plan(const Graph& graph, std::vector<NodeId> outputs, PlanOptions options)
   }
   for (std::size_t s = 0; s < steps_.size(); ++s)
     locations_[steps_[s].node] = bytes + layout.step_offsets[s];
-  for (const PlanStep& step : steps_) {
-    KernelArg* args = args_.data() + step.first_arg;
-    const auto inputs = graph.inputs_of(step.node);
-    for (std::uint32_t i = 0; i < step.num_inputs; ++i) args[i].data = locations_[inputs[i]];
-    args[step.num_inputs].data = locations_[step.node];
-  }
+  point_operands_at_locations();
   for (const NodeId id : options.keep) {
     if (!computes(id)) {
       throw Error("a node to keep, " + graph.describe(id) +
@@ -202,7 +197,10 @@ void Plan::bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings)
       locations_[id] = storage;
     }
   }
-  // Every step's operands again from the locations: one pass for any number of bindings.
+  point_operands_at_locations();  // one pass for any number of bindings
+}
+
+void Plan::point_operands_at_locations() {
   for (const PlanStep& step : steps_) {
     KernelArg* args = args_.data() + step.first_arg;
     const auto inputs = graph_->inputs_of(step.node);

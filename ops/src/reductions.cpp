@@ -120,22 +120,21 @@ const OpDef& op_def_sum() {
       .shape = reduced_shape,
       DAGPROP_KERNELS(sum_forward),
       .vjp = sum_vjp,
-      .cost_per_element = 16,  // a float64 accumulation in fixed chunks: 0.6 ns per float
+      .cost_per_element = kFloat64AccumulationCost,
       .forward_doc = "y = sum of x (all elements, or along an axis)",
       .gradient_doc = "dx = broadcast_to(g, x.shape)",
       .notes_doc = "accumulated in float64 in fixed chunks: the same bits for any thread count"};
   return def;
 }
 const OpDef& op_def_mean() {
-  static const OpDef def{
-      .name = "mean",
-      .arity = 1,
-      .shape = reduced_shape,
-      DAGPROP_KERNELS(mean_forward),
-      .vjp = mean_vjp,
-      .cost_per_element = 16,  // a float64 accumulation in fixed chunks: 0.6 ns per float
-      .forward_doc = "y = sum of x / count",
-      .gradient_doc = "dx = broadcast_to(g, x.shape) / count"};
+  static const OpDef def{.name = "mean",
+                         .arity = 1,
+                         .shape = reduced_shape,
+                         DAGPROP_KERNELS(mean_forward),
+                         .vjp = mean_vjp,
+                         .cost_per_element = kFloat64AccumulationCost,
+                         .forward_doc = "y = sum of x / count",
+                         .gradient_doc = "dx = broadcast_to(g, x.shape) / count"};
   return def;
 }
 

@@ -187,15 +187,14 @@ const OpDef& op_def_broadcast_to() {
   return def;
 }
 const OpDef& op_def_sum_to() {
-  static const OpDef def{
-      .name = "sum_to",
-      .arity = 1,
-      .shape = sum_to_shape,
-      DAGPROP_KERNELS(sum_to_forward),
-      .vjp = sum_to_vjp,
-      .cost_per_element = 16,  // a float64 accumulation in fixed chunks: 0.6 ns per float
-      .forward_doc = "y = x summed over the axes that broadcast_to would repeat",
-      .gradient_doc = "dx = broadcast_to(g, x.shape)"};
+  static const OpDef def{.name = "sum_to",
+                         .arity = 1,
+                         .shape = sum_to_shape,
+                         DAGPROP_KERNELS(sum_to_forward),
+                         .vjp = sum_to_vjp,
+                         .cost_per_element = kFloat64AccumulationCost,
+                         .forward_doc = "y = x summed over the axes that broadcast_to would repeat",
+                         .gradient_doc = "dx = broadcast_to(g, x.shape)"};
   return def;
 }
 

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <span>
 #include <utility>
@@ -82,6 +81,9 @@ class Plan {
   void bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings);
 
  private:
+  // Every step's kernel operands (args_) from locations_.
+  void point_operands_at_locations();
+
   const Graph* graph_;
   std::vector<NodeId> outputs_;
   std::vector<NodeId> order_;

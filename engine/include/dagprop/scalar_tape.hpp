@@ -23,13 +23,22 @@ class Graph;
 // X(name, arity): every tape op. The enum, the name table, the reverse sweep and to_graph() are all
 // generated from or switch over this list (without a default case, so -Wswitch flags a missing
 // op), and tests/engine/scalar_tape_test.cpp checks each one against finite differences.
+// clang-format off
 #define DAGPROP_TAPE_OPS(X) \
   X(variable, 0)            \
   X(constant, 0)            \
   X(add, 2)                 \
   X(sub, 2)                 \
   X(mul, 2)                 \
-  X(div, 2) X(neg, 1) X(exp, 1) X(log, 1) X(sigmoid, 1) X(tanh, 1) X(relu, 1) X(softplus, 1)
+  X(div, 2)                 \
+  X(neg, 1)                 \
+  X(exp, 1)                 \
+  X(log, 1)                 \
+  X(sigmoid, 1)             \
+  X(tanh, 1)                \
+  X(relu, 1)                \
+  X(softplus, 1)
+// clang-format on
 
 enum class TapeOp : std::uint8_t {
 #define DAGPROP_TAPE_OP_ENUM(name, arity) name,
