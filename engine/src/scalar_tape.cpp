@@ -59,6 +59,15 @@ T* resize_column(T* column, std::size_t count) {
   return static_cast<T*>(memory);
 }
 
+// A new column of `count` zeros. calloc: glibc knows that fresh mmap'd pages are zero and does not
+// write them, so a large column is zeroed once, by the kernel as it faults its pages in.
+double* zeroed_column(std::size_t count) {
+  void* memory = std::calloc(count, sizeof(double));
+  if (memory == nullptr) throw std::bad_alloc();
+  advise_huge_pages(memory, count * sizeof(double));
+  return static_cast<double*>(memory);
+}
+
 }  // namespace
 
 std::string_view tape_op_name(TapeOp op) {
@@ -80,10 +89,21 @@ void throw_no_tape(std::string_view what, bool default_constructed) {
               "Scalars are used");
 }
 void throw_wrong_arity(TapeOp op, int arity) {
+  if (tape_op_arity(op) < 0)
+    throw Error("scalar tape: op '" + std::string(tape_op_name(op)) +
+                "' takes a list of arguments; record it with weighted_sum(x, w, b)");
   throw Error("scalar tape: op '" + std::string(tape_op_name(op)) + "' takes " +
               std::to_string(tape_op_arity(op)) + " arguments, not " + std::to_string(arity) +
               "; record it with " + (tape_op_arity(op) == 2 ? "binary()" : "unary()") +
               (tape_op_arity(op) == 0 ? " (no: with variable() or constant())" : ""));
+}
+void throw_weighted_sum_lengths(std::size_t x_length, std::size_t w_length) {
+  if (x_length == 0 && w_length == 0)
+    throw Error(
+        "scalar tape 'weighted_sum': x and w are empty; pass at least one input and weight "
+        "(for b alone use b itself)");
+  throw Error("scalar tape 'weighted_sum': x has " + std::to_string(x_length) + " inputs but w " +
+              std::to_string(w_length) + " weights; pass one weight per input");
 }
 }  // namespace tape_detail
 
@@ -148,6 +168,7 @@ ScalarTape::~ScalarTape() {
   std::free(second_);
   std::free(values_);
   std::free(adjoints_);
+  std::free(arguments_);
 }
 
 void ScalarTape::throw_foreign(Scalar x, std::string_view what) const {
@@ -163,7 +184,8 @@ void ScalarTape::throw_foreign(Scalar x, std::string_view what) const {
               "after clear()");
 }
 
-void ScalarTape::reserve(std::size_t entries) {
+void ScalarTape::reserve(std::size_t entries, std::size_t weighted_sum_arguments) {
+  if (weighted_sum_arguments > arguments_capacity_) grow_arguments(weighted_sum_arguments);
   if (entries <= capacity_) return;
   if (entries > kMaxEntries)
     throw Error("scalar tape: cannot reserve " + std::to_string(entries) +
@@ -184,9 +206,29 @@ void ScalarTape::grow() {
   reserve(std::min(kMaxEntries, std::max(kFirstCapacity, 2 * capacity_)));
 }
 
+void ScalarTape::grow_arguments(std::size_t needed) {
+  // Offsets into the list are 32-bit, like entry indices.
+  if (needed > kMaxEntries)
+    throw Error("scalar tape 'weighted_sum': " + std::to_string(needed) +
+                " argument indices of weighted sums are more than a tape holds (" +
+                std::to_string(kMaxEntries) +
+                ", offsets are 32 bits); split the computation over "
+                "several tapes");
+  const std::size_t capacity =
+      std::min(kMaxEntries, std::max({needed, kFirstCapacity, 2 * arguments_capacity_}));
+  arguments_ = resize_column(arguments_, capacity);
+  arguments_capacity_ = capacity;
+}
+
 std::size_t ScalarTape::memory_bytes() const {
   constexpr std::size_t kEntryBytes = sizeof(TapeOp) + 2 * sizeof(std::uint32_t) + sizeof(double);
-  return capacity_ * kEntryBytes + adjoint_capacity_ * sizeof(double);
+  return capacity_ * kEntryBytes + adjoint_capacity_ * sizeof(double) +
+         arguments_capacity_ * sizeof(std::uint32_t);
+}
+
+std::span<const std::uint32_t> ScalarTape::weighted_sum_arguments(std::uint32_t entry) const {
+  if (entry >= size_ || ops_[entry] != TapeOp::weighted_sum) return {};
+  return {arguments_ + first_[entry], 2 * std::size_t{second_[entry]} + 1};
 }
 
 Scalar ScalarTape::entry(std::size_t index) {
@@ -212,8 +254,10 @@ void ScalarTape::backward(Scalar loss) {
     std::free(adjoints_);
     adjoints_ = nullptr;
     adjoint_capacity_ = 0;
-    adjoints_ = resize_column(adjoints_, capacity_);
+    adjoints_ = zeroed_column(capacity_);
     adjoint_capacity_ = capacity_;
+  } else {
+    std::fill(adjoints_, adjoints_ + size_, 0.0);
   }
   adjoint_size_ = size_;
   double* __restrict adjoint = adjoints_;
@@ -221,7 +265,7 @@ void ScalarTape::backward(Scalar loss) {
   const TapeOp* __restrict op = ops_;
   const std::uint32_t* __restrict first = first_;
   const std::uint32_t* __restrict second = second_;
-  std::fill(adjoint, adjoint + size_, 0.0);
+  const std::uint32_t* __restrict arguments = arguments_;
   adjoint[seed] = 1;
   // Entries after the loss cannot reach it; every entry from the loss back to the first is swept.
   for (std::size_t k = seed + std::size_t{1}; k-- > 0;) {
@@ -269,6 +313,16 @@ void ScalarTape::backward(Scalar loss) {
       case TapeOp::softplus:
         adjoint[a] += g * tape_values::sigmoid(value[a]);
         break;
+      case TapeOp::weighted_sum: {  // a: the offset of x[0..b), w[0..b), bias
+        const std::uint32_t* x = arguments + a;
+        const std::uint32_t* w = x + b;
+        for (std::uint32_t m = 0; m < b; ++m) {
+          adjoint[x[m]] += g * value[w[m]];
+          adjoint[w[m]] += g * value[x[m]];
+        }
+        adjoint[w[b]] += g;
+        break;
+      }
     }
   }
 }
@@ -291,6 +345,8 @@ TapeGraph ScalarTape::to_graph(Graph& graph, Scalar output) const {
     const int arity = tape_op_arity(ops_[k]);
     if (arity >= 1) needed[first_[k]] = true;
     if (arity == 2) needed[second_[k]] = true;
+    for (const std::uint32_t argument : weighted_sum_arguments(static_cast<std::uint32_t>(k)))
+      needed[argument] = true;
   }
   TapeGraph result;
   result.nodes.resize(last + std::size_t{1});
@@ -339,6 +395,18 @@ TapeGraph ScalarTape::to_graph(Graph& graph, Scalar output) const {
       case TapeOp::softplus:
         nodes[k] = softplus(a);
         break;
+      case TapeOp::weighted_sum: {
+        // Scalar products and sums, in the tape's order: the same value, and each product is a node
+        // of the picture.
+        const std::span<const std::uint32_t> argument =
+            weighted_sum_arguments(static_cast<std::uint32_t>(k));
+        const std::size_t n = second_[k];
+        Expr sum = mul(nodes[argument[0]], nodes[argument[n]]);
+        for (std::size_t m = 1; m < n; ++m)
+          sum = add(sum, mul(nodes[argument[m]], nodes[argument[n + m]]));
+        nodes[k] = add(sum, nodes[argument[2 * n]]);
+        break;
+      }
     }
   }
   result.output = nodes[last];

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -56,6 +57,17 @@ std::vector<OpCase> op_cases() {
       {"relu negative", [](Scalar x, Scalar) { return relu(x); }, -0.9, 0},
       {"softplus", [](Scalar x, Scalar) { return softplus(x); }, 1.2, 0},
       {"softplus negative", [](Scalar x, Scalar) { return softplus(x); }, -1.2, 0},
+      {"weighted_sum",
+       [](Scalar x, Scalar y) {  // x and y as inputs and as weights, and the bias from y
+         const Scalar c = x.tape()->constant(1.5);
+         return weighted_sum(std::array{x, y, c}, std::array{y, x, x}, y * 0.5);
+       },
+       0.7, -1.3},
+      {"weighted_sum of one",
+       [](Scalar x, Scalar y) {
+         return weighted_sum({&x, 1}, {&x, 1}, y);
+       },
+       -0.6, 0.2},
   };
 }
 
@@ -84,6 +96,61 @@ TEST(ScalarTape, EveryOpsAdjointMatchesCentralFiniteDifferences) {
     EXPECT_TRUE(recorded.count(static_cast<TapeOp>(op)))
         << "no finite-difference case records op " << tape_op_name(static_cast<TapeOp>(op));
   }
+}
+
+TEST(ScalarTape, WeightedSumEqualsItsSpellingWithMulAndAddToTheBit) {
+  ScalarTape tape;
+  SplitMix64 random(7);
+  std::vector<Scalar> x, w;
+  for (int k = 0; k < 6; ++k) {
+    x.push_back(tape.variable(random.uniform() * 2 - 1));
+    w.push_back(tape.variable(random.uniform() * 2 - 1));
+  }
+  const Scalar b = tape.variable(0.25);
+  const Scalar fused = weighted_sum(x, w, b);
+  Scalar spelled = x[0] * w[0];
+  for (int k = 1; k < 6; ++k) spelled = spelled + x[k] * w[k];
+  spelled = spelled + b;
+  EXPECT_EQ(fused.value(), spelled.value());
+  EXPECT_EQ(tape.op(fused.index()), TapeOp::weighted_sum);
+  EXPECT_EQ(tape.weighted_sum_arguments(fused.index()).size(), 13U);
+  EXPECT_TRUE(tape.weighted_sum_arguments(spelled.index()).empty());
+
+  std::vector<double> fused_adjoints, spelled_adjoints;
+  for (const Scalar loss : {fused, spelled}) {
+    tape.backward(tanh(loss));
+    std::vector<double>& adjoints =
+        loss.index() == fused.index() ? fused_adjoints : spelled_adjoints;
+    for (int k = 0; k < 6; ++k) {
+      adjoints.push_back(tape.adjoint(x[k]));
+      adjoints.push_back(tape.adjoint(w[k]));
+    }
+    adjoints.push_back(tape.adjoint(b));
+  }
+  EXPECT_EQ(fused_adjoints, spelled_adjoints);  // each product's adjoint is one multiplication
+}
+
+TEST(ScalarTape, WeightedSumMisuseThrowsAndSaysWhatToDo) {
+  ScalarTape tape, other;
+  const Scalar x = tape.variable(1), w = tape.variable(2), b = tape.variable(3);
+  const std::array<Scalar, 2> two = {x, x};
+  EXPECT_THAT(error_message([&] {
+                (void)weighted_sum(two, {&w, 1}, b);
+              }),
+              HasSubstr("x has 2 inputs but w 1 weights; pass one weight per input"));
+  EXPECT_THAT(error_message([&] { (void)weighted_sum({}, {}, b); }),
+              HasSubstr("x and w are empty"));
+  const Scalar foreign = other.variable(4);
+  const std::string message = error_message([&] {
+    (void)weighted_sum(two, std::array{x, foreign}, b);
+  });
+  EXPECT_THAT(message, HasSubstr("'weighted_sum'"));
+  EXPECT_THAT(message, HasSubstr("belongs to another ScalarTape"));
+  EXPECT_THAT(error_message([&] { (void)tape.unary(TapeOp::weighted_sum, x); }),
+              HasSubstr("takes a list of arguments; record it with weighted_sum(x, w, b)"));
+  // A failed recording leaves nothing behind.
+  EXPECT_EQ(tape.size(), 3U);
+  EXPECT_EQ(weighted_sum({&x, 1}, {&w, 1}, b).value(), 5.0);
 }
 
 TEST(ScalarTape, SigmoidAndSoftplusAtPlusMinus800AreFiniteAndExact) {
@@ -128,7 +195,9 @@ TEST(ScalarTape, EntriesTheLossDoesNotDependOnKeepZeroAdjoints) {
   EXPECT_EQ(tape.adjoint(unused), 0.0);
 }
 
-TEST(ScalarTape, W1SoupMatchesTheGraphEngine) {
+class ScalarTapeSpelling : public ::testing::TestWithParam<bench::TapeSpelling> {};
+
+TEST_P(ScalarTapeSpelling, W1SoupMatchesTheGraphEngine) {
   // 1500 neurons: the loss reads the last 1000, so some neurons are not its ancestors.
   const bench::NeuronSoupData data = bench::make_neuron_soup_data(1500);
   bench::NeuronSoup graph_soup;
@@ -137,7 +206,8 @@ TEST(ScalarTape, W1SoupMatchesTheGraphEngine) {
   graph_soup.graph->backward(graph_soup.loss, graph_soup.feeds);
 
   bench::TapeNeuronSoup tape_soup;
-  const double tape_loss = bench::record_neuron_soup(data, tape_soup);
+  const double tape_loss = bench::record_neuron_soup(data, tape_soup, GetParam());
+  EXPECT_EQ(tape_soup.tape.size(), bench::neuron_soup_tape_entries(1500, GetParam()));
   tape_soup.tape.backward(tape_soup.loss);
   // The same formulas in the same order: the forward values agree to the bit.
   EXPECT_EQ(tape_loss, graph_loss);
@@ -164,11 +234,16 @@ TEST(ScalarTape, W1SoupMatchesTheGraphEngine) {
   EXPECT_GT(nonzero, 1000);  // the comparison is not of zeros only
 }
 
+INSTANTIATE_TEST_SUITE_P(WeightedSumAndOperators, ScalarTapeSpelling,
+                         ::testing::Values(bench::TapeSpelling::weighted_sum,
+                                           bench::TapeSpelling::operators));
+
 TEST(ScalarTape, ToGraphRoundTripGivesTheTapesValueAndAdjoints) {
   ScalarTape tape;
   const Scalar x = tape.variable(0.8), y = tape.variable(-0.4), z = tape.variable(1.9);
   const Scalar unused = exp(z) * 2.0;
-  const Scalar out = softplus(sigmoid(x * y) + tanh(x - y)) / exp(relu(-y)) - log(z) * x + 0.5;
+  const Scalar out = softplus(sigmoid(x * y) + tanh(x - y)) / exp(relu(-y)) - log(z) * x +
+                     weighted_sum(std::array{x, z}, std::array{y, y}, x) + 0.5;
   tape.backward(out);
 
   Graph graph;
@@ -204,7 +279,10 @@ TEST(ScalarTape, SecondBackwardOfTheSameSizeAllocatesNothing) {
   auto record = [&] {
     tape.clear();
     Scalar sum = tape.variable(0.5);
-    for (int k = 1; k < 5000; ++k) sum = sum * 0.999 + tanh(tape.variable(k * 1e-3));
+    for (int k = 1; k < 5000; ++k) {
+      const Scalar v = tape.variable(k * 1e-3);
+      sum = weighted_sum({&sum, 1}, {&v, 1}, tanh(v)) * 0.999;
+    }
     return sum;
   };
   tape.backward(record());

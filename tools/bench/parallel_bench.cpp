@@ -185,21 +185,33 @@ void run_neuron_soup_graph(const NeuronSoupData& data, int reps) {
 
 // The scalar tape, one thread. "tape": a fresh tape every repetition (new memory, as the graph rows
 // and ADOL-C); "tape-reused": one tape cleared and recorded again (its memory kept, as in a
-// training loop). Peak memory is the fresh tape's.
+// training loop). Both record z with weighted_sum; "tape-ops" and "tape-ops-reused" spell it with
+// * and + (8 entries instead of 1). Peak memory is the fresh tapes'.
+struct TapeRow {
+  std::string engine;
+  TapeSpelling spelling;
+  bool fresh;
+};
+const TapeRow kTapeRows[] = {{"tape", TapeSpelling::weighted_sum, true},
+                             {"tape-reused", TapeSpelling::weighted_sum, false},
+                             {"tape-ops", TapeSpelling::operators, true},
+                             {"tape-ops-reused", TapeSpelling::operators, false}};
+
 void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
   const std::size_t num_neurons = data.sources.size();
   const std::string workload = "W1 N=" + std::to_string(num_neurons);
   const auto per_neuron = static_cast<double>(num_neurons);
   std::map<std::string, std::vector<double>> samples;
-  TapeNeuronSoup reused;
+  std::map<std::string, TapeNeuronSoup> reused;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and checks the checksums
-    for (const std::string engine : {"tape", "tape-reused"}) {
+    for (const TapeRow& tape_row : kTapeRows) {
+      const std::string& engine = tape_row.engine;
       auto fresh = std::make_unique<TapeNeuronSoup>();
-      TapeNeuronSoup& soup = engine == "tape" ? *fresh : reused;
+      TapeNeuronSoup& soup = tape_row.fresh ? *fresh : reused[engine];
       reset_peak_rss();
       const long rss_before = status_kib("VmRSS:");
       const auto start = Clock::now();
-      const double loss = record_neuron_soup(data, soup);
+      const double loss = record_neuron_soup(data, soup, tape_row.spelling);
       const double forward_s = seconds_since(start);
       const auto backward_start = Clock::now();
       soup.tape.backward(soup.loss);
@@ -212,7 +224,7 @@ void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
         std::printf("%-28s checksum loss %.12e, gradient sum %.12e, sum of abs %.12e %s\n",
                     row.c_str(), loss, checksum.sum, checksum.sum_abs,
                     checked ? "OK (12 digits)" : "(no reference for this N)");
-        if (engine == "tape") {
+        if (tape_row.fresh) {
           std::printf("%-28s %zu entries, %.1f B/neuron held by the tape\n", row.c_str(),
                       soup.tape.size(), static_cast<double>(soup.tape.memory_bytes()) / per_neuron);
           // The first recording's growth of the resident set, as the ADOL-C peer reports it: later
@@ -227,10 +239,10 @@ void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
       samples[engine + "|total"].push_back((forward_s + backward_s) * 1e9 / per_neuron);
     }
   }
-  for (const std::string engine : {"tape", "tape-reused"}) {
+  for (const TapeRow& tape_row : kTapeRows) {
     for (const char* figure : {"record+forward", "backward", "total"})
-      print_figure(workload + " " + engine, figure, summarize(samples[engine + "|" + figure]),
-                   "ns/neuron");
+      print_figure(workload + " " + tape_row.engine, figure,
+                   summarize(samples[tape_row.engine + "|" + figure]), "ns/neuron");
   }
 }
 
@@ -376,7 +388,8 @@ int main(int argc, char** argv) {
       "# W1 tape rows: ScalarTape, one thread; the inputs and parameters (plain doubles) are "
       "recorded as tape variables inside the timed record+forward region (as ADOL-C's <<=); "
       "backward sweeps the whole tape, no pruning; tape = fresh tape per repetition, "
-      "tape-reused = one tape cleared and re-recorded (memory kept)\n");
+      "tape-reused = one tape cleared and re-recorded (memory kept); z = weighted_sum(v, w, b), "
+      "one entry; tape-ops rows: z spelled with * and + (8 entries)\n");
   std::printf(
       "# libtorch on W3 and W4: dagprop_bench_peer_torch; bash tools/bench/run.sh runs both "
       "and prints the ratios\n");

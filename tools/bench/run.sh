@@ -92,8 +92,8 @@ hugetlb=GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 # Ratios dagprop/peer for every figure that both printed with the same workload, figure and
 # threads. A row is "<workload> <engine> t<N>", or "<workload> tbb<N>" / "<workload> serial" for
-# dagprop's executors, "<workload> tape" / "<workload> tape-reused" for the scalar tape (one
-# thread); columns are fixed: row 1-28, figure 30-53, value and unit after.
+# dagprop's executors, "<workload> tape[-ops][-reused]" for the scalar tape (one thread);
+# columns are fixed: row 1-28, figure 30-53, value and unit after.
 echo "# ratios dagprop/peer (time and memory: below 1 is dagprop ahead; GB/s, GFLOP/s: above 1)" | tee -a "$log"
 awk '
   function trim(s) { sub(/^ +/, "", s); sub(/ +$/, "", s); return s }
@@ -104,7 +104,7 @@ awk '
     if (last ~ /^t[0-9]+$/) { engine = tok[n - 1]; threads = substr(last, 2); words = n - 2 }
     else if (last ~ /^tbb[0-9]+$/) { engine = "dagprop-" last; threads = substr(last, 4); words = n - 1 }
     else if (last == "serial") { engine = "dagprop-serial"; threads = 1; words = n - 1 }
-    else if (last ~ /^tape(-reused)?$/) { engine = "dagprop-" last; threads = 1; words = n - 1 }
+    else if (last ~ /^tape(-ops)?(-reused)?$/) { engine = "dagprop-" last; threads = 1; words = n - 1 }
     else next
     workload = tok[1]; for (i = 2; i <= words; ++i) workload = workload " " tok[i]
     key = workload SUBSEP figure SUBSEP threads

@@ -102,15 +102,17 @@ GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup) {
   return checksum;
 }
 
-std::size_t neuron_soup_tape_entries(std::size_t num_neurons) {
-  return 64 + 14 * num_neurons + std::min<std::size_t>(1000, num_neurons) - 1;
+std::size_t neuron_soup_tape_entries(std::size_t num_neurons, TapeSpelling spelling) {
+  const std::size_t per_neuron = spelling == TapeSpelling::weighted_sum ? 7 : 14;
+  return 64 + per_neuron * num_neurons + std::min<std::size_t>(1000, num_neurons) - 1;
 }
 
-double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup) {
+double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup, TapeSpelling spelling) {
   ScalarTape& tape = soup.tape;
   const std::size_t num_neurons = data.sources.size();
   tape.clear();
-  tape.reserve(neuron_soup_tape_entries(num_neurons));
+  const bool fused = spelling == TapeSpelling::weighted_sum;
+  tape.reserve(neuron_soup_tape_entries(num_neurons, spelling), fused ? 9 * num_neurons : 0);
   std::vector<Scalar>& value = soup.values;  // kept across recordings, like the tape's memory
   value.reserve(data.inputs.size() + num_neurons);
   soup.inputs.clear();
@@ -119,12 +121,15 @@ double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup) {
   soup.first_parameters.resize(num_neurons);
   for (std::size_t i = 0; i < num_neurons; ++i) {
     const std::array<double, 5>& p = data.weights_and_bias[i];
-    const Scalar w0 = tape.variable(p[0]), w1 = tape.variable(p[1]), w2 = tape.variable(p[2]),
-                 w3 = tape.variable(p[3]), b = tape.variable(p[4]);
-    soup.first_parameters[i] = w0.index();
+    const std::array<Scalar, 4> w = {tape.variable(p[0]), tape.variable(p[1]), tape.variable(p[2]),
+                                     tape.variable(p[3])};
+    const Scalar b = tape.variable(p[4]);
+    soup.first_parameters[i] = w[0].index();
     const auto& s = data.sources[i];
-    // (((w0 v0 + w1 v1) + w2 v2) + w3 v3) + b, in this association.
-    const Scalar z = w0 * value[s[0]] + w1 * value[s[1]] + w2 * value[s[2]] + w3 * value[s[3]] + b;
+    const std::array<Scalar, 4> v = {value[s[0]], value[s[1]], value[s[2]], value[s[3]]};
+    // (((v0 w0 + v1 w1) + v2 w2) + v3 w3) + b, in this association either way.
+    const Scalar z = fused ? tape.weighted_sum(v, w, b)
+                           : v[0] * w[0] + v[1] * w[1] + v[2] * w[2] + v[3] * w[3] + b;
     value.push_back(neuron_activation(i, z));
   }
   soup.loss = last_neurons_sum(value, num_neurons);

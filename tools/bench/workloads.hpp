@@ -42,7 +42,7 @@ struct GradientChecksum {
 GradientChecksum neuron_soup_gradient_checksum(const NeuronSoup& soup);
 
 // The same soup on a ScalarTape: every input and parameter is recorded as a tape variable while
-// the tape is recorded (inside the timed region, as ADOL-C's `<<=`), then each neuron's 9 ops.
+// the tape is recorded (inside the timed region, as ADOL-C's `<<=`), then each neuron's ops.
 struct TapeNeuronSoup {
   ScalarTape tape;
   std::vector<Scalar> inputs;
@@ -50,11 +50,14 @@ struct TapeNeuronSoup {
   std::vector<std::uint32_t> first_parameters;  // per neuron: the entry of w0 (w1..w3, b follow)
   Scalar loss;
 };
-// Entries the soup records: 64 inputs, 14 per neuron (5 variables, 4 mul, 4 add, 1 activation),
-// one add per loss term after the first.
-std::size_t neuron_soup_tape_entries(std::size_t num_neurons);
+// How a neuron's z is recorded: one weighted_sum entry, or 4 mul and 4 add entries.
+enum class TapeSpelling { weighted_sum, operators };
+// Entries the soup records: 64 inputs; per neuron 5 variables, z (1 entry or 8) and the
+// activation; one add per loss term after the first.
+std::size_t neuron_soup_tape_entries(std::size_t num_neurons, TapeSpelling spelling);
 // Clears the tape (keeping its memory) and records the soup on it; returns the loss value.
-double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup);
+double record_neuron_soup(const NeuronSoupData& data, TapeNeuronSoup& soup,
+                          TapeSpelling spelling = TapeSpelling::weighted_sum);
 GradientChecksum neuron_soup_gradient_checksum(const TapeNeuronSoup& soup);
 
 // WORKLOADS.md's W1 checksums for N = 20,000 and 1,000,000; throws dagprop::Error if `loss` or

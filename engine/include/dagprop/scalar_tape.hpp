@@ -1,8 +1,8 @@
 // ScalarTape: the fast path for scalar-heavy code (float64). Operations on Scalar handles compute
 // their value at once and append one entry to a flat tape; backward() sweeps the whole tape in
 // reverse with one switch loop. No graph, no plan, no per-entry allocation: 17 bytes per entry
-// plus 8 for its adjoint. to_graph() turns a recorded computation into Graph nodes for drawing
-// and for gradients of gradients.
+// plus 8 for its adjoint (a weighted sum: 4 more per argument index). to_graph() turns a recorded
+// computation into Graph nodes for drawing and for gradients of gradients.
 #pragma once
 
 #include <algorithm>
@@ -20,9 +20,10 @@ namespace dagprop {
 
 class Graph;
 
-// X(name, arity): every tape op. The enum, the name table, the reverse sweep and to_graph() are all
-// generated from or switch over this list (without a default case, so -Wswitch flags a missing
-// op), and tests/engine/scalar_tape_test.cpp checks each one against finite differences.
+// X(name, arity): every tape op; arity -1 for weighted_sum, whose arguments are a list. The enum,
+// the name table, the reverse sweep and to_graph() are all generated from or switch over this list
+// (without a default case, so -Wswitch flags a missing op), and tests/engine/scalar_tape_test.cpp
+// checks each one against finite differences.
 // clang-format off
 #define DAGPROP_TAPE_OPS(X) \
   X(variable, 0)            \
@@ -37,7 +38,8 @@ class Graph;
   X(sigmoid, 1)             \
   X(tanh, 1)                \
   X(relu, 1)                \
-  X(softplus, 1)
+  X(softplus, 1)            \
+  X(weighted_sum, -1)
 // clang-format on
 
 enum class TapeOp : std::uint8_t {
@@ -72,6 +74,8 @@ inline double relu(double x) {
 }
 // tanh: dx = g * (1 - y * y). exp: dx = g * y. log: dx = g / x; log follows IEEE: log(0) = -inf,
 // log(x < 0) = NaN, and their adjoints are infinite or NaN.
+// weighted_sum, y = x[0] w[0] + ... + x[n-1] w[n-1] + b: dx[k] = g * w[k], dw[k] = g * x[k],
+// db = g.
 }  // namespace tape_values
 
 class ScalarTape;
@@ -124,16 +128,23 @@ class ScalarTape {
   Scalar constant(double value) { return {id_, push(TapeOp::constant, 0, 0, value), value}; }
   Scalar unary(TapeOp op, Scalar x);
   Scalar binary(TapeOp op, Scalar a, Scalar b);
+  // x[0] w[0] + x[1] w[1] + ... + x[n-1] w[n-1] + b, the products added left to right and b last
+  // (as the graph's weighted_sum), without fused multiply-adds: the neuron's weighted sum as ONE
+  // entry holding 2n + 1 argument indices, where * and + would record 2n entries. x and w have the
+  // same length n >= 1; an operand may appear more than once.
+  Scalar weighted_sum(std::span<const Scalar> x, std::span<const Scalar> w, Scalar b);
 
-  // Room for `entries` entries in total without growing. Growth otherwise doubles the capacity with
-  // realloc, which for large columns (glibc: mmap'd blocks) moves pages instead of copying them.
-  void reserve(std::size_t entries);
+  // Room for `entries` entries and `weighted_sum_arguments` argument indices of weighted sums (2n +
+  // 1 each) in total without growing. Growth otherwise doubles the capacity with realloc, which for
+  // large columns (glibc: mmap'd blocks) moves pages instead of copying them.
+  void reserve(std::size_t entries, std::size_t weighted_sum_arguments = 0);
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
   // Forgets every entry (every Scalar of this tape becomes stale); keeps the memory for reuse.
   void clear() {
     size_ = 0;
     adjoint_size_ = 0;
+    arguments_size_ = 0;
   }
   // Bytes held: the capacity of every column, the adjoints included.
   std::size_t memory_bytes() const;
@@ -154,6 +165,8 @@ class ScalarTape {
   TapeOp op(std::uint32_t entry) const { return ops_[entry]; }
   std::uint32_t first_argument(std::uint32_t entry) const { return first_[entry]; }
   std::uint32_t second_argument(std::uint32_t entry) const { return second_[entry]; }
+  // A weighted_sum entry's arguments: x[0..n), w[0..n), b (empty for other ops).
+  std::span<const std::uint32_t> weighted_sum_arguments(std::uint32_t entry) const;
   // A handle to entry `index` of this tape (throws if out of range).
   Scalar entry(std::size_t index);
 
@@ -185,19 +198,24 @@ class ScalarTape {
   }
   [[noreturn]] void throw_foreign(Scalar x, std::string_view what) const;
   void grow();
+  void grow_arguments(std::size_t needed);
 
   // Structure of arrays, all of capacity_ entries; TapeOp (not uint8_t) so that stores to it do not
-  // alias the other columns for the optimizer.
+  // alias the other columns for the optimizer. A weighted_sum entry's first_ is the offset of its
+  // argument list in arguments_, its second_ the length n.
   std::uint32_t id_ = 0;
   TapeOp* ops_ = nullptr;
   std::uint32_t* first_ = nullptr;
   std::uint32_t* second_ = nullptr;
   double* values_ = nullptr;
   double* adjoints_ = nullptr;  // adjoint_capacity_ entries; the first adjoint_size_ are valid
+  std::uint32_t* arguments_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
   std::size_t adjoint_size_ = 0;
   std::size_t adjoint_capacity_ = 0;
+  std::size_t arguments_size_ = 0;
+  std::size_t arguments_capacity_ = 0;
 };
 
 namespace tape_detail {
@@ -210,6 +228,7 @@ inline ScalarTape* find_tape(std::uint32_t id) {
 }
 [[noreturn]] void throw_no_tape(std::string_view what, bool default_constructed);
 [[noreturn]] void throw_wrong_arity(TapeOp op, int arity);
+[[noreturn]] void throw_weighted_sum_lengths(std::size_t x_length, std::size_t w_length);
 // The tape a Scalar operand records on; throws for a default-constructed Scalar or one whose tape
 // was destroyed.
 inline ScalarTape& tape_of(Scalar x, std::string_view what) {
@@ -261,6 +280,7 @@ inline Scalar ScalarTape::unary(TapeOp op, Scalar x) {
     case TapeOp::sub:
     case TapeOp::mul:
     case TapeOp::div:
+    case TapeOp::weighted_sum:
       tape_detail::throw_wrong_arity(op, 1);
   }
   return {id_, push(op, i, 0, y), y};
@@ -293,9 +313,34 @@ inline Scalar ScalarTape::binary(TapeOp op, Scalar a, Scalar b) {
     case TapeOp::tanh:
     case TapeOp::relu:
     case TapeOp::softplus:
+    case TapeOp::weighted_sum:
       tape_detail::throw_wrong_arity(op, 2);
   }
   return {id_, push(op, i, j, z), z};
+}
+
+inline Scalar ScalarTape::weighted_sum(std::span<const Scalar> x, std::span<const Scalar> w,
+                                       Scalar b) {
+  const std::size_t n = x.size();
+  if (n != w.size() || n == 0) [[unlikely]]
+    tape_detail::throw_weighted_sum_lengths(n, w.size());
+  const std::size_t needed = arguments_size_ + 2 * n + 1;
+  if (needed > arguments_capacity_) [[unlikely]]
+    grow_arguments(needed);
+  std::uint32_t* argument = arguments_ + arguments_size_;
+  double y = x[0].value_ * w[0].value_;
+  argument[0] = checked(x[0], TapeOp::weighted_sum);
+  argument[n] = checked(w[0], TapeOp::weighted_sum);
+  for (std::size_t k = 1; k < n; ++k) {
+    y = y + x[k].value_ * w[k].value_;
+    argument[k] = checked(x[k], TapeOp::weighted_sum);
+    argument[n + k] = checked(w[k], TapeOp::weighted_sum);
+  }
+  y = y + b.value_;
+  argument[2 * n] = checked(b, TapeOp::weighted_sum);
+  const auto offset = static_cast<std::uint32_t>(arguments_size_);
+  arguments_size_ = needed;
+  return {id_, push(TapeOp::weighted_sum, offset, static_cast<std::uint32_t>(n), y), y};
 }
 
 // ---- operators and functions: the operand's tape records them; a double becomes a constant entry.
@@ -335,6 +380,10 @@ DAGPROP_TAPE_UNARY_FUNCTION(tanh)
 DAGPROP_TAPE_UNARY_FUNCTION(relu)
 DAGPROP_TAPE_UNARY_FUNCTION(softplus)
 #undef DAGPROP_TAPE_UNARY_FUNCTION
+// x[0] w[0] + ... + x[n-1] w[n-1] + b on b's tape (see ScalarTape::weighted_sum).
+inline Scalar weighted_sum(std::span<const Scalar> x, std::span<const Scalar> w, Scalar b) {
+  return tape_detail::tape_of(b, "weighted_sum").weighted_sum(x, w, b);
+}
 inline Scalar operator-(Scalar x) {
   return neg(x);
 }
