@@ -9,6 +9,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <dagprop/dagprop.hpp>
@@ -293,6 +294,47 @@ TEST(ScalarTape, SecondBackwardOfTheSameSizeAllocatesNothing) {
   EXPECT_EQ(tape.adjoints().data(), adjoints);
   EXPECT_EQ(tape.memory_bytes(), bytes);
   EXPECT_EQ(std::vector<double>(tape.adjoints().begin(), tape.adjoints().end()), first);
+}
+
+TEST(ScalarTape, ANewTapeReusesTheColumnsOfTheLastOneDestroyedOnItsThread) {
+  ScalarTape::release_cached_memory();
+  EXPECT_EQ(ScalarTape::cached_memory_bytes(), 0U);
+  // 100,000 entries: every column is at least 64 KiB, the size from which columns are kept.
+  auto record_and_differentiate = [](ScalarTape& tape, double scale) {
+    tape.reserve(100'000);
+    const Scalar unused = tape.variable(3) * 2.0;
+    Scalar sum = tape.variable(scale);
+    while (tape.size() + 2 <= tape.capacity()) sum = sum * 0.5 + tape.variable(scale);
+    tape.backward(sum);
+    return unused;
+  };
+  std::size_t held = 0;
+  {
+    ScalarTape first;
+    record_and_differentiate(first, 1.0);
+    held = first.memory_bytes();
+  }
+  EXPECT_EQ(ScalarTape::cached_memory_bytes(), held);
+
+  ScalarTape second;
+  const Scalar unused = record_and_differentiate(second, 2.0);
+  EXPECT_EQ(ScalarTape::cached_memory_bytes(), 0U);  // every column came from the cache
+  ScalarTape reference;
+  ScalarTape::release_cached_memory();
+  record_and_differentiate(reference, 2.0);
+  EXPECT_EQ(second.size(), reference.size());
+  for (std::uint32_t k = 0; k < second.size(); k += 97) {
+    EXPECT_EQ(second.value(second.entry(k)), reference.value(reference.entry(k))) << k;
+    EXPECT_EQ(second.adjoints()[k], reference.adjoints()[k]) << k;
+  }
+  EXPECT_EQ(second.adjoint(unused), 0.0);  // the reused adjoint block was cleared
+
+  // Another thread's tapes fill that thread's cache, which its end frees.
+  std::thread([&] {
+    ScalarTape elsewhere;
+    record_and_differentiate(elsewhere, 1.0);
+  }).join();
+  EXPECT_EQ(ScalarTape::cached_memory_bytes(), 0U);
 }
 
 TEST(ScalarTape, GrowingKeepsEntriesAndClearKeepsCapacity) {

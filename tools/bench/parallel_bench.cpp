@@ -183,10 +183,12 @@ void run_neuron_soup_graph(const NeuronSoupData& data, int reps) {
   samples.print_speedup(workload, "total", "(target: >= 1.00x)");
 }
 
-// The scalar tape, one thread. "tape": a fresh tape every repetition (new memory, as the graph rows
-// and ADOL-C); "tape-reused": one tape cleared and recorded again (its memory kept, as in a
-// training loop). Both record z with weighted_sum; "tape-ops" and "tape-ops-reused" spell it with
-// * and + (8 entries instead of 1). Peak memory is the fresh tapes'.
+// The scalar tape, one thread. "tape": a new ScalarTape every repetition, as a program that records
+// one per evaluation (its columns come from the thread's cache of the last destroyed tape's, as
+// Stan's arena persists between gradients); "tape-reused": one tape cleared and recorded again.
+// Both record z with weighted_sum; "tape-ops" and "tape-ops-reused" spell it with * and + (8
+// entries instead of 1). Each row starts with the cache emptied: its first recording (the warm-up,
+// which checks the checksums) faults in fresh pages, and gives the peak memory and the cold time.
 struct TapeRow {
   std::string engine;
   TapeSpelling spelling;
@@ -197,17 +199,22 @@ const TapeRow kTapeRows[] = {{"tape", TapeSpelling::weighted_sum, true},
                              {"tape-ops", TapeSpelling::operators, true},
                              {"tape-ops-reused", TapeSpelling::operators, false}};
 
+// A row's repetitions run back to back, as in the ADOL-C peer's program: where a fresh tape's
+// memory comes from (pages malloc kept from the last repetition, or new ones from the kernel, which
+// cost up to 10 us each on this VM) depends on what was freed just before it, and rows taking turns
+// would hand each fresh tape the other rows' leftovers.
 void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
   const std::size_t num_neurons = data.sources.size();
   const std::string workload = "W1 N=" + std::to_string(num_neurons);
   const auto per_neuron = static_cast<double>(num_neurons);
-  std::map<std::string, std::vector<double>> samples;
-  std::map<std::string, TapeNeuronSoup> reused;
-  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and checks the checksums
-    for (const TapeRow& tape_row : kTapeRows) {
-      const std::string& engine = tape_row.engine;
+  for (const TapeRow& tape_row : kTapeRows) {
+    const std::string row = workload + " " + tape_row.engine;
+    std::map<std::string, std::vector<double>> samples;
+    ScalarTape::release_cached_memory();
+    TapeNeuronSoup reused;
+    for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and checks the checksums
       auto fresh = std::make_unique<TapeNeuronSoup>();
-      TapeNeuronSoup& soup = tape_row.fresh ? *fresh : reused[engine];
+      TapeNeuronSoup& soup = tape_row.fresh ? *fresh : reused;
       reset_peak_rss();
       const long rss_before = status_kib("VmRSS:");
       const auto start = Clock::now();
@@ -217,7 +224,6 @@ void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
       soup.tape.backward(soup.loss);
       const double backward_s = seconds_since(backward_start);
       const long peak = status_kib("VmHWM:");
-      const std::string row = workload + " " + engine;
       if (rep == 0) {
         const GradientChecksum checksum = neuron_soup_gradient_checksum(soup);
         const bool checked = check_neuron_soup_checksums(num_neurons, loss, checksum);
@@ -231,18 +237,18 @@ void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
           // fresh tapes land in heap that glibc kept from the one before.
           std::printf("%-28s %-24s %10.2f %-10s (first repetition)\n", row.c_str(), "peak memory",
                       static_cast<double>(peak - rss_before) * 1024.0 / per_neuron, "B/neuron");
+          std::printf("%-28s %-24s %10.2f %-10s (first repetition: fresh pages, one sample)\n",
+                      row.c_str(), "total, cold memory",
+                      (forward_s + backward_s) * 1e9 / per_neuron, "ns/neuron");
         }
         continue;
       }
-      samples[engine + "|record+forward"].push_back(forward_s * 1e9 / per_neuron);
-      samples[engine + "|backward"].push_back(backward_s * 1e9 / per_neuron);
-      samples[engine + "|total"].push_back((forward_s + backward_s) * 1e9 / per_neuron);
+      samples["record+forward"].push_back(forward_s * 1e9 / per_neuron);
+      samples["backward"].push_back(backward_s * 1e9 / per_neuron);
+      samples["total"].push_back((forward_s + backward_s) * 1e9 / per_neuron);
     }
-  }
-  for (const TapeRow& tape_row : kTapeRows) {
     for (const char* figure : {"record+forward", "backward", "total"})
-      print_figure(workload + " " + tape_row.engine, figure,
-                   summarize(samples[tape_row.engine + "|" + figure]), "ns/neuron");
+      print_figure(row, figure, summarize(samples[figure]), "ns/neuron");
   }
 }
 
@@ -387,9 +393,10 @@ int main(int argc, char** argv) {
   std::printf(
       "# W1 tape rows: ScalarTape, one thread; the inputs and parameters (plain doubles) are "
       "recorded as tape variables inside the timed record+forward region (as ADOL-C's <<=); "
-      "backward sweeps the whole tape, no pruning; tape = fresh tape per repetition, "
-      "tape-reused = one tape cleared and re-recorded (memory kept); z = weighted_sum(v, w, b), "
-      "one entry; tape-ops rows: z spelled with * and + (8 entries)\n");
+      "backward sweeps the whole tape, no pruning; tape = a new ScalarTape per repetition (its "
+      "columns from the thread's cache of the last one's), tape-reused = one tape cleared and "
+      "re-recorded; z = weighted_sum(v, w, b), one entry; tape-ops rows: z spelled with * and + "
+      "(8 entries)\n");
   std::printf(
       "# libtorch on W3 and W4: dagprop_bench_peer_torch; bash tools/bench/run.sh runs both "
       "and prints the ratios\n");

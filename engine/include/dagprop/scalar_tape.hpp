@@ -148,6 +148,12 @@ class ScalarTape {
   }
   // Bytes held: the capacity of every column, the adjoints included.
   std::size_t memory_bytes() const;
+  // A destroyed tape's large columns (64 KiB and more) are kept for the next tape recorded on the
+  // same thread, as Stan Math keeps its arena: recording a new tape per evaluation then reuses
+  // memory instead of faulting in fresh pages. At most 8 blocks per thread; freed at thread exit
+  // or by release_cached_memory().
+  static void release_cached_memory();
+  static std::size_t cached_memory_bytes();  // this thread's
 
   // ---- values and gradients
   double value(Scalar x) const { return values_[checked(x, "value")]; }
