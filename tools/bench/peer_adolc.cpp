@@ -102,7 +102,7 @@ void run(std::uint32_t neurons, int reps) {
   const NeuronSoup soup = make_neuron_soup(neurons);
   const int n = static_cast<int>(soup.independents.size());
   std::vector<double> gradient(soup.independents.size());
-  std::vector<double> forward_ns, backward_ns;
+  std::vector<double> forward_ns, backward_ns, total_ns;
   double bytes_per_neuron = 0;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up, checks the sums, measures memory
     reset_peak_rss();
@@ -134,11 +134,13 @@ void run(std::uint32_t neurons, int reps) {
     } else {
       forward_ns.push_back(forward_s * 1e9 / neurons);
       backward_ns.push_back(backward_s * 1e9 / neurons);
+      total_ns.push_back((forward_s + backward_s) * 1e9 / neurons);
     }
     removeTape(kTag, ADOLC_REMOVE_COMPLETELY);
   }
   print_figure(row, "record+forward", summarize(forward_ns), "ns/neuron");
   print_figure(row, "backward", summarize(backward_ns), "ns/neuron", "(whole tape, no pruning)");
+  print_figure(row, "total", summarize(total_ns), "ns/neuron");
   print_value(row, "peak memory", bytes_per_neuron, "B/neuron", "(first repetition)");
 }
 
