@@ -8,6 +8,7 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/task_partition.hpp>
 
+#include "compressed_rows.hpp"
 #include "step_producers.hpp"
 
 namespace dagprop {
@@ -49,18 +50,14 @@ class TaskOrder {
   explicit TaskOrder(const TaskPartition& tasks) : in_order_(tasks.runs_in_order()) {
     if (in_order_) return;
     const std::uint32_t num = tasks.num_tasks();
-    first_predecessor_.assign(num + 1, 0);
-    for (std::uint32_t t = 0; t < num; ++t) {
-      for (const std::uint32_t successor : tasks.successors_of(t))
-        ++first_predecessor_[successor + 1];
-    }
-    for (std::uint32_t t = 0; t < num; ++t) first_predecessor_[t + 1] += first_predecessor_[t];
-    predecessors_.resize(first_predecessor_[num]);
-    std::vector<std::uint32_t> fill(first_predecessor_.begin(), first_predecessor_.end() - 1);
-    for (std::uint32_t t = 0; t < num; ++t) {
-      for (const std::uint32_t successor : tasks.successors_of(t))
-        predecessors_[fill[successor]++] = t;
-    }
+    group_into_rows(
+        num,
+        [&](auto emit) {
+          for (std::uint32_t t = 0; t < num; ++t) {
+            for (const std::uint32_t successor : tasks.successors_of(t)) emit(successor, t);
+          }
+        },
+        first_predecessor_, predecessors_);
     visited_.assign(num, 0);
   }
 
@@ -100,27 +97,21 @@ class ReaderTasks {
  public:
   ReaderTasks() = default;
   ReaderTasks(const Producers& producers, std::span<const std::uint32_t> task_of) {
-    const std::size_t n = task_of.size();
-    std::vector<std::uint32_t> last_task(n, kNoStep);
-    first_.assign(n + 1, 0);
-    for (std::uint32_t s = 0; s < n; ++s) {
-      for (const std::uint32_t p : producers.of(s)) {
-        if (last_task[p] == task_of[s]) continue;
-        last_task[p] = task_of[s];
-        ++first_[p + 1];
-      }
-    }
-    for (std::size_t s = 0; s < n; ++s) first_[s + 1] += first_[s];
-    tasks_.resize(first_[n]);
-    std::vector<std::uint32_t> fill(first_.begin(), first_.end() - 1);
-    std::fill(last_task.begin(), last_task.end(), kNoStep);
-    for (std::uint32_t s = 0; s < n; ++s) {
-      for (const std::uint32_t p : producers.of(s)) {
-        if (last_task[p] == task_of[s]) continue;
-        last_task[p] = task_of[s];
-        tasks_[fill[p]++] = task_of[s];
-      }
-    }
+    const auto n = static_cast<std::uint32_t>(task_of.size());
+    std::vector<std::uint32_t> last_task(n);
+    group_into_rows(
+        n,
+        [&](auto emit) {
+          std::fill(last_task.begin(), last_task.end(), kNoStep);
+          for (std::uint32_t s = 0; s < n; ++s) {
+            for (const std::uint32_t p : producers.of(s)) {
+              if (last_task[p] == task_of[s]) continue;  // a task reads a value once
+              last_task[p] = task_of[s];
+              emit(p, task_of[s]);
+            }
+          }
+        },
+        first_, tasks_);
   }
   std::span<const std::uint32_t> of(std::uint32_t step) const {
     return {tasks_.data() + first_[step], first_[step + 1] - first_[step]};

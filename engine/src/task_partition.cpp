@@ -27,6 +27,7 @@
 #include <dagprop/parallelism.hpp>
 #include <dagprop/plan.hpp>
 
+#include "compressed_rows.hpp"
 #include "step_producers.hpp"
 
 namespace dagprop {
@@ -193,14 +194,12 @@ TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps
   std::vector<std::uint32_t>& task_of = clusters.of_step;
   for (std::uint32_t& t : task_of) t = task_of_cluster[t];
   const std::uint32_t num = num_tasks();
-  first_step_.assign(num + 1, 0);
-  for (const std::uint32_t t : task_of) ++first_step_[t + 1];
-  for (std::uint32_t t = 0; t < num; ++t) first_step_[t + 1] += first_step_[t];
-  steps_.resize(n);
-  {
-    std::vector<std::uint32_t> fill(first_step_.begin(), first_step_.end() - 1);
-    for (std::uint32_t s = 0; s < n; ++s) steps_[fill[task_of[s]]++] = s;
-  }
+  group_into_rows(
+      num,
+      [&](auto emit) {
+        for (std::uint32_t s = 0; s < n; ++s) emit(task_of[s], s);
+      },
+      first_step_, steps_);
 
   // Dependencies, each once: the marker remembers the last task that recorded an edge from u.
   std::vector<std::uint32_t> marked(num, kNone);
@@ -218,12 +217,12 @@ TaskPartition::TaskPartition(const Graph& graph, std::span<const PlanStep> steps
       }
     }
   }
-  first_successor_.assign(num + 1, 0);
-  for (const auto& [u, t] : edges) ++first_successor_[u + 1];
-  for (std::uint32_t t = 0; t < num; ++t) first_successor_[t + 1] += first_successor_[t];
-  successors_.resize(edges.size());
-  std::vector<std::uint32_t> fill(first_successor_.begin(), first_successor_.end() - 1);
-  for (const auto& [u, t] : edges) successors_[fill[u]++] = t;
+  group_into_rows(
+      num,
+      [&](auto emit) {
+        for (const auto& [u, t] : edges) emit(u, t);
+      },
+      first_successor_, successors_);
   for (std::uint32_t t = 0; t < num; ++t) {
     if (num_predecessors_[t] == 0) initial_tasks_.push_back(t);
   }

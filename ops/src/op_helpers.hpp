@@ -141,11 +141,11 @@ void binary_kernel(const KernelCall& call, F f) {
       inner);
 }
 
-// Instantiates a kernel template for both dtypes.
 // cost_per_element of the reductions that accumulate in float64 in fixed chunks (sum, mean,
 // sum_to): measured at 0.6 ns per float, against 0.3 for tanh (cost 8).
 inline constexpr double kFloat64AccumulationCost = 16;
 
+// Instantiates a kernel template for both dtypes.
 #define DAGPROP_KERNELS(kernel) .forward_f32 = &kernel<float>, .forward_f64 = &kernel<double>
 
 }  // namespace dagprop::ops

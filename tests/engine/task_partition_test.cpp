@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include <dagprop/dagprop.hpp>
@@ -33,6 +34,22 @@ std::uint32_t task_of(const Plan& plan, NodeId node) {
   return kNoNode;
 }
 
+// The nodes are computed by distinct tasks with no path between any two of them: they may all run
+// at once. Paths run from lower task ids to higher ones.
+void expect_in_independent_tasks(const Plan& plan, const std::vector<Expr>& nodes,
+                                 const std::string& what) {
+  std::vector<std::uint32_t> ids;
+  for (const Expr& e : nodes) ids.push_back(task_of(plan, e.id()));
+  for (std::size_t a = 0; a < ids.size(); ++a) {
+    for (std::size_t b = a + 1; b < ids.size(); ++b) {
+      ASSERT_NE(ids[a], ids[b]) << what << " " << a << " and " << b << " share a task";
+      const auto [lower, higher] = std::minmax(ids[a], ids[b]);
+      EXPECT_FALSE(task_path_exists(plan.tasks(), lower, higher))
+          << what << " " << a << " and " << b << " would not run concurrently";
+    }
+  }
+}
+
 TEST(TaskPartition, ChainOfCheapNodesIsOneTask) {
   Graph g;
   const Expr x0 = g.parameter("x0", 0.5);
@@ -53,17 +70,7 @@ TEST(TaskPartition, ExpensiveIndependentBranchesAreTasksWithNoPathBetweenThem) {
     branch_ends.push_back(tanh(matmul(tanh(matmul(x, w)), w)));
     total = b == 0 ? sum(branch_ends.back()) : total + sum(branch_ends.back());
   }
-  const Plan& plan = g.plan_for({total});
-  const TaskPartition& tasks = plan.tasks();
-  std::vector<std::uint32_t> branch_tasks;
-  for (const Expr& e : branch_ends) branch_tasks.push_back(task_of(plan, e.id()));
-  for (std::size_t a = 0; a < branch_tasks.size(); ++a) {
-    for (std::size_t b = a + 1; b < branch_tasks.size(); ++b) {
-      ASSERT_NE(branch_tasks[a], branch_tasks[b]);
-      EXPECT_FALSE(task_path_exists(tasks, branch_tasks[a], branch_tasks[b]))
-          << "branches " << a << " and " << b << " would not run concurrently";
-    }
-  }
+  expect_in_independent_tasks(g.plan_for({total}), branch_ends, "branches");
 }
 
 // W3's shape: heads on one input, their losses added up one after the other, with the gradients of
@@ -98,15 +105,7 @@ TEST(TaskPartition, HeadsWithARunningLossSumAndTheirGradientsStayIndependent) {
 
   EXPECT_LE(tasks.num_tasks(), 4u * kHeads) << plan.steps().size() << " steps";
   EXPECT_GE(tasks.parallelism(), kHeads / 2.0);
-  std::vector<std::uint32_t> head_tasks;
-  for (const Expr& e : first_products) head_tasks.push_back(task_of(plan, e.id()));
-  for (std::size_t a = 0; a < head_tasks.size(); ++a) {
-    for (std::size_t b = a + 1; b < head_tasks.size(); ++b) {
-      ASSERT_NE(head_tasks[a], head_tasks[b]);
-      EXPECT_FALSE(task_path_exists(tasks, head_tasks[a], head_tasks[b]))
-          << "head " << b << " waits for head " << a;
-    }
-  }
+  expect_in_independent_tasks(plan, first_products, "heads");
 }
 
 TEST(TaskPartition, ParallelismIsOneForAChainAndAboutTheBranchCountForIndependentBranches) {

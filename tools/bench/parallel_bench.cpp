@@ -234,7 +234,7 @@ void run_neuron_soup_tape(const NeuronSoupData& data, int reps) {
           std::printf("%-28s %zu entries, %.1f B/neuron held by the tape\n", row.c_str(),
                       soup.tape.size(), static_cast<double>(soup.tape.memory_bytes()) / per_neuron);
           // The first recording's growth of the resident set, as the ADOL-C peer reports it: later
-          // fresh tapes land in heap that glibc kept from the one before.
+          // new tapes take the cached columns of the one before.
           std::printf("%-28s %-24s %10.2f %-10s (first repetition)\n", row.c_str(), "peak memory",
                       static_cast<double>(peak - rss_before) * 1024.0 / per_neuron, "B/neuron");
           std::printf("%-28s %-24s %10.2f %-10s (first repetition: fresh pages, one sample)\n",
