@@ -148,8 +148,12 @@ void run_neuron_soup_graph(const NeuronSoupData& data, int reps) {
   const auto num_neurons = static_cast<std::uint32_t>(data.sources.size());
   const std::string workload = "W1 N=" + std::to_string(num_neurons);
   Samples samples;
+  constexpr int kSettings = static_cast<int>(std::size(kThreadSettings));
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up and prints the checksums
-    for (const int threads : kThreadSettings) {
+    // The settings take turns in a rotated order each round: every setting builds its soup on the
+    // heap the one before it freed, and none should always follow the same one.
+    for (int turn = 0; turn < kSettings; ++turn) {
+      const int threads = kThreadSettings[(turn + rep) % kSettings];
       NeuronSoup soup;
       soup.graph->set_num_threads(threads);
       reset_peak_rss();
