@@ -263,4 +263,8 @@ Expr matmul(Expr a, Expr b, MatmulTranspose transpose) {
   return ops::make(OpCode::matmul, {a, b}, attrs);
 }
 
+std::string blas_kernels() {
+  return openblas_get_config();  // the version, build options and the kernel set in use
+}
+
 }  // namespace dagprop

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include <oneapi/tbb/task_arena.h>
 
@@ -108,6 +109,14 @@ TEST(Matmul, TransposedReadsEqualTransposeNodes) {
       g.run({matmul(a, b, {.a = true, .b = true}), matmul(transpose(a), transpose(b))});
   for (std::int64_t i = 0; i < values[0].numel(); ++i)
     EXPECT_NEAR(values[0].at(i), values[1].at(i), 1e-6);
+}
+
+// The kernel set in use is part of what a seed reproduces; it is reported by name, as OpenBLAS
+// gives it, and OPENBLAS_CORETYPE (set before the library loaded) would show in it.
+TEST(Matmul, NamesTheBlasKernelsItRunsOn) {
+  const std::string kernels = blas_kernels();
+  EXPECT_EQ(kernels.rfind("OpenBLAS ", 0), 0U) << kernels;
+  EXPECT_GT(kernels.size(), std::string("OpenBLAS ").size()) << kernels;
 }
 
 TEST(Matmul, EmptyInnerDimensionGivesZeros) {

@@ -1,7 +1,7 @@
 # Same seed, same numbers: runs `dagprop train` three times into three folders (the serial
 # executor, then the TBB executor with 1 and with 2 threads, through DAGPROP_NUM_THREADS) and fails
 # unless the metric files (metrics.csv, metrics.json: everything but wall-clock times) are byte for
-# byte the same.
+# byte the same, and unless run.json names the BLAS kernels those bits depend on.
 # -DDAGPROP=<the dagprop program> -DWORK=<a scratch folder>
 file(REMOVE_RECURSE ${WORK})
 foreach(run a b c)
@@ -29,5 +29,10 @@ foreach(file metrics.csv metrics.json)
     endif()
   endforeach()
 endforeach()
+# The kernels that the bits depend on are recorded beside them.
+file(READ ${WORK}/a/run.json run_facts)
+if(NOT run_facts MATCHES "\"blas\": \"OpenBLAS [0-9]")
+  message(FATAL_ERROR "run.json does not name the BLAS kernels:\n${run_facts}")
+endif()
 file(READ ${WORK}/a/metrics.csv metrics)
 message(STATUS "identical metrics:\n${metrics}")

@@ -15,6 +15,7 @@
 #include <dagprop/error.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/trainer.hpp>
+#include <dagprop/ops.hpp>
 
 #include "commands.hpp"
 #include "experiment.hpp"
@@ -306,7 +307,10 @@ void write_report(const std::filesystem::path& out, const StudyCommand& c, const
      << " fixed training examples\n"
      << "- Wall time: " << format_number(total_seconds, 0) << " s for "
      << summaries.size() * static_cast<std::size_t>(c.seeds)
-     << " runs, one thread (the machine may have been shared; times are indicative)\n\n";
+     << " runs, one thread (the machine may have been shared; times are indicative)\n"
+     << "- BLAS: " << blas_kernels()
+     << " (the last bits of every product depend on these kernels; the same seeds give the same "
+     << "numbers on the same kernels)\n\n";
 
   md << "## Final test accuracy\n\n"
      << "| activation | mean | std | min | max | epochs to " << c.threshold

@@ -12,6 +12,7 @@
 #include <dagprop/graph_io.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/trainer.hpp>
+#include <dagprop/ops.hpp>
 #include <dagprop/snapshot.hpp>
 
 #include "commands.hpp"
@@ -99,6 +100,7 @@ void write_timing(const std::filesystem::path& out, const nn::TrainHistory& hist
   }
   const Json run = {{"command", remembered_command_line()},
                     {"seconds", history.seconds},
+                    {"blas", blas_kernels()},
                     {"model_file", saved.model_file},
                     {"network_picture", saved.network_picture}};
   std::ofstream(out / "run.json") << run.dump(2) << '\n';

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <dagprop/expr.hpp>
@@ -99,6 +100,11 @@ struct MatmulTranspose {
   bool b = false;
 };
 Expr matmul(Expr a, Expr b, MatmulTranspose transpose);
+// The BLAS behind matmul and the kernels it runs on this CPU, as OpenBLAS reports them ("OpenBLAS
+// 0.3.21 ... SkylakeX ..."; OpenBLAS picks them by CPU, or as OPENBLAS_CORETYPE says). A product's
+// last bits depend on the kernels, so a seed reproduces a run bit for bit, at any thread count, on
+// the same kernels; `dagprop train` and `dagprop study` record them beside their results.
+std::string blas_kernels();
 // sum over the last axis of x * w, plus b: the seed's neuron, on one example or on a batch.
 Expr weighted_sum(Expr x, Expr w, Expr b);
 
