@@ -2,6 +2,10 @@
 
 # No fused multiply-add contraction: results must be the same bits whatever the compiler flags.
 add_compile_options(-ffp-contract=off)
+# Math functions need not set errno (nothing here reads it): std::sqrt is then one instruction the
+# vectorizer can use (the Adam update's loop was scalar, 23 % of a 2-thread training run). No result
+# changes: sqrt is correctly rounded either way, and exp, log and the rest stay library calls.
+add_compile_options(-fno-math-errno)
 
 if(DAGPROP_SANITIZE)
   string(REPLACE ";" "," _dagprop_sanitizers "${DAGPROP_SANITIZE}")

@@ -4,6 +4,7 @@
 
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
+#include <dagprop/kernel_loops.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/plan.hpp>
 
@@ -76,6 +77,11 @@ void run_step(const Plan& plan, const PlanStep& step, Graph& graph) {
 
 void SerialExecutor::run(Plan& plan, Graph& graph) {
   for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
+}
+
+void SerialExecutor::run_kernels(const std::function<void()>& work) {
+  const KernelParallelism serial_kernels(false);
+  work();
 }
 
 // 0 threads: the serial executor, which never splits kernels. n >= 1: the TBB executor with n

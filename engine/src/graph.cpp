@@ -493,4 +493,8 @@ Executor& Graph::executor() {
   return *executor_;
 }
 
+void Graph::run_kernels(const std::function<void()>& work) {
+  executor_->run_kernels(work);
+}
+
 }  // namespace dagprop

@@ -137,6 +137,13 @@ TbbExecutor::TbbExecutor(int num_threads) : arena_(num_threads) {
 
 TbbExecutor::~TbbExecutor() = default;
 
+void TbbExecutor::run_kernels(const std::function<void()>& work) {
+  arena_.execute([&] {
+    const KernelParallelism parallel_kernels(tbb::this_task_arena::max_concurrency() > 1);
+    work();
+  });
+}
+
 void TbbExecutor::run(Plan& plan, Graph& graph) {
   const TaskPartition& tasks = plan.tasks();
   const std::uint32_t num_tasks = tasks.num_tasks();

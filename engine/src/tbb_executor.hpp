@@ -19,6 +19,7 @@ class TbbExecutor final : public Executor {
   ~TbbExecutor() override;
 
   void run(Plan& plan, Graph& graph) override;
+  void run_kernels(const std::function<void()>& work) override;
 
  private:
   // Only when more threads are asked for than TBB starts by default (one per core): it raises the

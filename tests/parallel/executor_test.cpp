@@ -2,11 +2,13 @@
 // independent branches at the same time and let kernels split their loops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <dagprop/dagprop.hpp>
 #include <dagprop/kernel_loops.hpp>
@@ -108,6 +110,31 @@ TEST(ParallelExecutor, KernelsMaySplitOnlyUnderTheTbbExecutor) {
   g.run(y);
   EXPECT_EQ(g_kernels_allowed_to_split.load(), 1);
   EXPECT_EQ(g_kernels_not_allowed_to_split.load(), 1);
+}
+
+// Work between runs (an optimizer's update) splits its loops over the executor's threads when it
+// runs through Graph::run_kernels, and only there; every element is visited once.
+TEST(ParallelExecutor, RunKernelsSplitsLoopsOnlyOnAnExecutorWithSeveralThreads) {
+  Graph g;
+  auto splits_inside = [&] {
+    bool enabled = false;
+    g.run_kernels([&] { enabled = kernel_parallelism_enabled(); });
+    return enabled;
+  };
+  EXPECT_FALSE(splits_inside());  // the serial executor
+  g.set_num_threads(1);
+  EXPECT_FALSE(splits_inside());
+  g.set_num_threads(2);
+  EXPECT_TRUE(splits_inside());
+  EXPECT_FALSE(kernel_parallelism_enabled());  // the caller's setting is back
+  constexpr std::int64_t kElements = std::int64_t{1} << 21;
+  std::vector<std::atomic<int>> visits(kElements);
+  g.run_kernels([&] {
+    for_each_chunk(kElements, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t k = begin; k < end; ++k) visits[static_cast<std::size_t>(k)]++;
+    });
+  });
+  EXPECT_TRUE(std::all_of(visits.begin(), visits.end(), [](const auto& v) { return v == 1; }));
 }
 
 TEST(ParallelExecutor, KernelParallelismIsOffOnTheCallerAfterAParallelRun) {

@@ -14,7 +14,6 @@
 #include <memory>
 #include <vector>
 
-#include <oneapi/tbb/task_arena.h>
 #include <CLI/CLI.hpp>
 
 #include <dagprop/dagprop.hpp>
@@ -43,7 +42,8 @@ class Trainer {
 
 // ---- dagprop
 
-// p -= lr * g, split like dagprop's own kernels when they may run in parallel.
+// p -= lr * g, split like dagprop's own kernels when they may run in parallel (inside
+// Graph::run_kernels).
 void sgd_update(const TensorView& parameter, const TensorView& gradient) {
   float* p = parameter.data<float>();
   const float* g = gradient.data<float>();
@@ -104,11 +104,15 @@ class DagpropTrainer final : public Trainer {
         {labels_, TensorView(labels_f32_.data() + first_row, Shape{Sizes::kBatch}, DType::f32)}};
     if (use_backward_) {
       graph_.backward(loss_, feeds);
-      for (const Expr& p : parameters_) sgd_update(graph_.value(p), graph_.grad(p));
+      graph_.run_kernels([&] {
+        for (const Expr& p : parameters_) sgd_update(graph_.value(p), graph_.grad(p));
+      });
     } else {
       graph_.run_plan(*plan_, feeds);
-      for (std::size_t i = 0; i < parameters_.size(); ++i)
-        sgd_update(graph_.value(parameters_[i]), graph_.value(gradients_[i]));
+      graph_.run_kernels([&] {
+        for (std::size_t i = 0; i < parameters_.size(); ++i)
+          sgd_update(graph_.value(parameters_[i]), graph_.value(gradients_[i]));
+      });
     }
     return graph_.value(loss_).item();
   }
@@ -129,7 +133,9 @@ class DagpropTrainer final : public Trainer {
       std::vector<Entry> entries;
       for (const PlanStep& plan_step : plan_->steps()) {
         const Clock::time_point step_start = Clock::now();
-        for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+        graph_.run_kernels([&] {
+          for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+        });
         const double seconds = seconds_since(step_start) / repeats;
         steps_total += seconds;
         entries.push_back({step_label(plan_step.node), seconds});
@@ -145,16 +151,11 @@ class DagpropTrainer final : public Trainer {
     });
   }
 
-  // 1 thread: the serial executor. n threads: the TBB executor with n threads, and kernels split
-  // their loops over an arena of n threads (the serial executor lets them only when the caller
-  // allows it, as here).
+  // 1 thread: the serial executor. n threads: the TBB executor with n threads, whose threads also
+  // run the SGD update's loops (Graph::run_kernels, as the nn optimizers do).
   void with_threads(int threads, const std::function<void()>& f) override {
     graph_.set_num_threads(threads == 1 ? 0 : threads);
-    tbb::task_arena arena(threads);
-    arena.execute([&] {
-      const KernelParallelism kernels(threads > 1);
-      f();
-    });
+    f();
   }
 
  private:

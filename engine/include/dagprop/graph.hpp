@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -139,6 +140,9 @@ class Graph {
   void set_num_threads(int num_threads);
   int num_threads() const { return num_threads_; }
   Executor& executor();
+  // Runs `work` with the kernel loops it calls (kernel_loops.hpp) split over this graph's executor
+  // threads, as inside a run (Executor::run_kernels); the optimizers update parameters this way.
+  void run_kernels(const std::function<void()>& work);
   // Keep every value a run computes readable afterwards (for inspecting and drawing a graph)
   // instead of reusing a buffer once its readers have run. Off by default; applies to plans
   // compiled afterwards (run(), backward(), plan_for()).

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <utility>
@@ -110,11 +111,16 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual void run(Plan& plan, Graph& graph) = 0;
+  // Runs `work` on the calling thread with the kernel loops it calls (kernel_loops.hpp) spread
+  // over this executor's threads, as inside a plan: for work between runs, such as an optimizer's
+  // update, which would otherwise run on one thread.
+  virtual void run_kernels(const std::function<void()>& work) = 0;
 };
 
 class SerialExecutor final : public Executor {
  public:
   void run(Plan& plan, Graph& graph) override;
+  void run_kernels(const std::function<void()>& work) override;
 };
 
 // Runs one step, adding the node's description to any error its kernel throws, and checks for NaN

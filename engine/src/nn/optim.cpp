@@ -1,5 +1,7 @@
-// Optimizer updates. Each loop runs in the parameter's own dtype, element by element in index
-// order, so the same gradients always give the same bits.
+// Optimizer updates. Each loop runs in the parameter's own dtype, every element by the same
+// arithmetic whatever chunk of the loop it falls in, so the same gradients always give the same
+// bits, on any number of threads. The loops are split into chunks (kernel_loops.hpp) that the
+// parameter's graph runs on its executor threads (Graph::run_kernels).
 #include <dagprop/nn/optim.hpp>
 
 #include <array>
@@ -8,6 +10,7 @@
 
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
+#include <dagprop/kernel_loops.hpp>
 
 #include "../unknown_name.hpp"
 
@@ -32,32 +35,41 @@ void check_learning_rate(const char* optimizer, double learning_rate) {
               "a learning rate is a positive number such as 1e-3");
 }
 
+// Work per element for the chunked loops, in kernel_loops.hpp's units (an add is about 1).
+constexpr std::int64_t kSgdCost = 2;
+constexpr std::int64_t kAdamCost = 8;  // a square root and two divisions
+
 template <class T>
 void sgd_update(const TensorView& value, const TensorView& gradient, Tensor& velocity,
                 const SgdOptions& o) {
-  T* w = value.data<T>();
-  const T* g = gradient.data<T>();
-  T* v = velocity.data<T>();
+  T* __restrict w = value.data<T>();
+  const T* __restrict g = gradient.data<T>();
+  T* __restrict v = velocity.data<T>();
   const T lr = static_cast<T>(o.learning_rate), momentum = static_cast<T>(o.momentum),
           decay = static_cast<T>(o.weight_decay);
   const bool use_momentum = o.momentum != 0.0;
-  for (std::int64_t k = 0; k < value.numel(); ++k) {
-    T step = g[k] + decay * w[k];
-    if (use_momentum) {
-      v[k] = momentum * v[k] + step;
-      step = v[k];
-    }
-    w[k] -= lr * step;
-  }
+  for_each_chunk(
+      value.numel(),
+      [=](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t k = begin; k < end; ++k) {
+          T step = g[k] + decay * w[k];
+          if (use_momentum) {
+            v[k] = momentum * v[k] + step;
+            step = v[k];
+          }
+          w[k] -= lr * step;
+        }
+      },
+      kSgdCost);
 }
 
 template <class T>
 void adam_update(const TensorView& value, const TensorView& gradient, Tensor& m_buffer,
                  Tensor& v_buffer, const AdamOptions& o, bool decoupled, std::int64_t t) {
-  T* w = value.data<T>();
-  const T* g = gradient.data<T>();
-  T* m = m_buffer.data<T>();
-  T* v = v_buffer.data<T>();
+  T* __restrict w = value.data<T>();
+  const T* __restrict g = gradient.data<T>();
+  T* __restrict m = m_buffer.data<T>();
+  T* __restrict v = v_buffer.data<T>();
   // Bias corrections in double: b^t for large t must not round to a different step in float.
   const double correction1 = 1.0 - std::pow(o.beta1, static_cast<double>(t));
   const double correction2 = 1.0 - std::pow(o.beta2, static_cast<double>(t));
@@ -69,12 +81,17 @@ void adam_update(const TensorView& value, const TensorView& gradient, Tensor& m_
   const T eps = static_cast<T>(o.epsilon);
   const T l2 = decoupled ? T(0) : static_cast<T>(o.weight_decay);
   const T shrink = static_cast<T>(1.0 - (decoupled ? o.learning_rate * o.weight_decay : 0.0));
-  for (std::int64_t k = 0; k < value.numel(); ++k) {
-    const T grad = g[k] + l2 * w[k];
-    m[k] = b1 * m[k] + one_minus_b1 * grad;
-    v[k] = b2 * v[k] + one_minus_b2 * grad * grad;
-    w[k] = shrink * w[k] - step_size * m[k] / (std::sqrt(v[k]) / sqrt_correction2 + eps);
-  }
+  for_each_chunk(
+      value.numel(),
+      [=](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t k = begin; k < end; ++k) {
+          const T grad = g[k] + l2 * w[k];
+          m[k] = b1 * m[k] + one_minus_b1 * grad;
+          v[k] = b2 * v[k] + one_minus_b2 * grad * grad;
+          w[k] = shrink * w[k] - step_size * m[k] / (std::sqrt(v[k]) / sqrt_correction2 + eps);
+        }
+      },
+      kAdamCost);
 }
 
 }  // namespace
@@ -112,7 +129,8 @@ void Optimizer::step() {
   ++steps_;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     const Expr& p = parameters_[i];
-    update(i, p.value(), p.grad(), steps_);
+    const TensorView value = p.value(), gradient = p.grad();
+    p.graph().run_kernels([&] { update(i, value, gradient, steps_); });
   }
 }
 
