@@ -37,6 +37,12 @@ namespace {
 
 constexpr std::uint32_t kNoTask = ~std::uint32_t{0};
 
+// Whether kernels running in the current arena may split their loops: with one thread in the arena
+// a split kernel is only overhead (about 5 % of W3).
+bool kernels_may_split() {
+  return tbb::this_task_arena::max_concurrency() > 1;
+}
+
 class TaskRun {
  public:
   TaskRun(const Plan& plan, Graph& graph, std::atomic<std::uint32_t>* pending)
@@ -102,9 +108,6 @@ class TaskRun {
     }
   }
 
-  // With one thread in the arena a split kernel is only overhead (about 5 % of W3).
-  static bool kernels_may_split() { return tbb::this_task_arena::max_concurrency() > 1; }
-
   void record_failure(std::exception_ptr failure) {
     const std::lock_guard<std::mutex> lock(failure_mutex_);
     if (!first_failure_) first_failure_ = std::move(failure);
@@ -139,7 +142,7 @@ TbbExecutor::~TbbExecutor() = default;
 
 void TbbExecutor::run_kernels(const std::function<void()>& work) {
   arena_.execute([&] {
-    const KernelParallelism parallel_kernels(tbb::this_task_arena::max_concurrency() > 1);
+    const KernelParallelism parallel_kernels(kernels_may_split());
     work();
   });
 }
