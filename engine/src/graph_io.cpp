@@ -29,6 +29,8 @@ constexpr std::string_view kFormatName = "dagprop-graph";
 // times its length; both are bounded to keep memory a small multiple of the file's size.
 constexpr std::size_t kMaxScopeDepth = 32;
 constexpr std::size_t kMaxScopeBytes = 4096;
+// OpAttrs::ints holds a handful of geometry numbers (a convolution's stride, padding, dilation).
+constexpr std::size_t kMaxIntAttributes = 64;
 // The schema nests five levels deep (root, nodes, node, attrs, attrs.shape); deeper input is
 // refused while parsing, so nesting cannot cost more memory than the file's own size suggests.
 constexpr int kMaxJsonDepth = 16;
@@ -77,6 +79,7 @@ Json attrs_of(const OpAttrs& attrs) {
   if (attrs.keepdim != defaults.keepdim) json["keepdim"] = attrs.keepdim;
   if (attrs.all_axes != defaults.all_axes) json["all_axes"] = attrs.all_axes;
   if (!(attrs.shape == defaults.shape)) json["shape"] = dims_of(attrs.shape);
+  if (!attrs.ints.empty()) json["ints"] = attrs.ints;
   return json;
 }
 
@@ -261,7 +264,7 @@ Tensor get_tensor(const Json& value, const Shape& shape, DType dtype, const Wher
 
 OpAttrs get_attrs(const Json& value, const Where& where, std::int64_t max_elements) {
   if (!value.is_object()) fail(where, "must be an object, not " + json_type(value));
-  check_keys(value, {"scalar", "axis", "axis2", "keepdim", "all_axes", "shape"}, where);
+  check_keys(value, {"scalar", "axis", "axis2", "keepdim", "all_axes", "shape", "ints"}, where);
   OpAttrs attrs;
   constexpr std::int64_t kIntMin = std::numeric_limits<int>::min();
   constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
@@ -277,6 +280,19 @@ OpAttrs get_attrs(const Json& value, const Where& where, std::int64_t max_elemen
     attrs.all_axes = get_bool(*v, where.field("all_axes"));
   if (const Json* v = optional_field(value, "shape"))
     attrs.shape = get_shape(*v, where.field("shape"), max_elements);
+  if (const Json* v = optional_field(value, "ints")) {
+    const Where ints = where.field("ints");
+    if (!v->is_array()) fail(ints, "must be an array of integers, not " + json_type(*v));
+    if (v->size() > kMaxIntAttributes) {
+      fail(ints, "has " + std::to_string(v->size()) + " entries; at most " +
+                     std::to_string(kMaxIntAttributes) + " are accepted");
+    }
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      attrs.ints.push_back(get_integer((*v)[i], ints.at(i),
+                                       std::numeric_limits<std::int64_t>::min(),
+                                       std::numeric_limits<std::int64_t>::max()));
+    }
+  }
   return attrs;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include <dagprop/shape.hpp>
 
@@ -20,6 +21,9 @@ struct OpAttrs {
   bool keepdim = false;
   bool all_axes = true;  // reductions: reduce everything (axis ignored)
   Shape shape;           // reshape, broadcast_to, sum_to, constant fill
+  // Integer parameters of ops that take several (conv2d: stride, padding, dilation, groups;
+  // pooling windows; slices). Each op's unit gives them names through a typed view of its own.
+  std::vector<std::int64_t> ints;
 
   friend bool operator==(const OpAttrs&, const OpAttrs&) = default;
 };
