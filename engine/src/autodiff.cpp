@@ -8,10 +8,11 @@
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 
 #include "backward_graph.hpp"
+#include "builtin_ops.hpp"
+#include "graph_internals.hpp"
 
 namespace dagprop {
 
@@ -48,14 +49,14 @@ Expr accumulate_gradient(Expr existing, Expr contribution, NodeId node) {
                 contribution.shape().to_string() +
                 "; a gradient rule returned an unreduced gradient");
   }
-  return add(existing, contribution);
+  return builtin::sum_gradients(existing, contribution);
 }
 
 namespace {
 
 void mark_gradient_nodes(Graph& graph, NodeId first) {
   for (NodeId id = first; id < graph.size(); ++id) {
-    graph.mark_gradient(graph.expr(id));
+    GraphInternals::mark_gradient(graph, graph.expr(id));
   }
 }
 
@@ -64,9 +65,9 @@ void mark_gradient_nodes(Graph& graph, NodeId first) {
 std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   Graph& graph = y.graph();
   const NodeId first_new = static_cast<NodeId>(graph.size());
-  for (const Expr& w : wrt) graph.check_owns(w, "grad");
+  for (const Expr& w : wrt) GraphInternals::check_owns(graph, w, "grad");
   if (seed.valid()) {
-    graph.check_owns(seed, "grad (seed)");
+    GraphInternals::check_owns(graph, seed, "grad (seed)");
     if (!(seed.shape() == y.shape()) || seed.dtype() != y.dtype()) {
       throw Error("grad of " + graph.describe(y.id()) + ": the seed " + graph.describe(seed.id()) +
                   " must have the output's shape and dtype");

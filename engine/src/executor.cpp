@@ -8,6 +8,7 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/plan.hpp>
 
+#include "graph_internals.hpp"
 #include "tbb_executor.hpp"
 
 namespace dagprop {
@@ -61,14 +62,14 @@ void run_step(const Plan& plan, const PlanStep& step, Graph& graph) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const std::int64_t bad_input = first_non_finite(call.inputs[i], step.dtype);
     if (bad_input >= 0) {
-      graph.set_anomaly_node(inputs[i]);
+      GraphInternals::set_anomaly_node(graph, inputs[i]);
       throw Error("anomaly mode: " + graph.describe(inputs[i]) + " holds " +
                   std::to_string(element(call.inputs[i], step.dtype, bad_input)) + " at element " +
                   std::to_string(bad_input) + "; it is input " + std::to_string(i) + " of " +
                   graph.describe(step.node) + ". Check the value fed or stored for it");
     }
   }
-  graph.set_anomaly_node(step.node);
+  GraphInternals::set_anomaly_node(graph, step.node);
   throw Error("anomaly mode: " + graph.describe(step.node) + " produced " +
               std::to_string(element(call.output, step.dtype, bad)) + " at element " +
               std::to_string(bad) +

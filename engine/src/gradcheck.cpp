@@ -7,9 +7,9 @@
 #include <dagprop/autodiff.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
+#include "graph_internals.hpp"
 
 namespace dagprop {
 
@@ -43,7 +43,7 @@ GradcheckResult gradcheck(Expr y, const std::vector<Expr>& wrt, const std::vecto
                 ": finite differences need float64; build the graph in float64");
   }
   for (const Expr& w : wrt) {
-    graph.check_owns(w, "gradcheck");
+    GraphInternals::check_owns(graph, w, "gradcheck");
     if (w.dtype() != DType::f64 || !(graph.is_parameter(w.id()) || graph.is_input(w.id()))) {
       throw Error(
           "gradcheck: " + graph.describe(w.id()) +

@@ -9,7 +9,6 @@
 
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 
 #include "backward_graph.hpp"
@@ -145,10 +144,31 @@ std::byte* Graph::allocate_leaf_bytes(std::size_t nbytes) {
 }
 
 Expr Graph::add_leaf(OpId op, std::string_view name, const TensorView& value) {
+  // Unnamed inputs and parameters are named after their node id: they are fed, saved and drawn
+  // by name.
+  const NodeId next = static_cast<NodeId>(nodes_.size());
+  std::string generated;
+  if (name.empty() && op != op_id(LeafOp::constant)) {
+    generated =
+        std::string(op == op_id(LeafOp::input) ? "input" : "parameter") + std::to_string(next);
+    name = generated;
+  }
+  if (op == op_id(LeafOp::parameter)) {
+    // Optimizers, graph files and find() tell parameters apart by their full name.
+    const std::string_view scope = strings_[current_scope_];
+    std::string full_name =
+        scope.empty() ? std::string(name) : std::string(scope) + "/" + std::string(name);
+    if (const auto it = parameter_names_.find(full_name); it != parameter_names_.end()) {
+      throw Error("a parameter named '" + full_name + "' already exists: " + describe(it->second) +
+                  "; the new one would have shape " + value.shape().to_string() +
+                  ". Give each parameter its own name, or build the second one in another scope");
+    }
+    parameter_names_.emplace(std::move(full_name), next);
+  }
   const NodeId id = add_node(op, value.dtype(), value.shape(), {}, {}, name);
   nodes_[id].leaf_slot = static_cast<std::uint32_t>(leaf_values_.size());
   std::byte* bytes = nullptr;
-  if (op != op_id(OpCode::input)) {
+  if (op != op_id(LeafOp::input)) {
     bytes = allocate_leaf_bytes(value.nbytes());
     if (value.nbytes() > 0) std::memcpy(bytes, value.raw(), value.nbytes());
   }
@@ -158,27 +178,32 @@ Expr Graph::add_leaf(OpId op, std::string_view name, const TensorView& value) {
 }
 
 Expr Graph::input(std::string_view name, Shape shape, DType dtype) {
-  if (name.empty()) throw Error("an input needs a name (it is fed by name and shown in errors)");
   // Inputs have no stored value; describe the shape through a view with no data.
-  return add_leaf(op_id(OpCode::input), name, TensorView(nullptr, shape, dtype));
+  return add_leaf(op_id(LeafOp::input), name, TensorView(nullptr, shape, dtype));
+}
+Expr Graph::input(Shape shape, DType dtype) {
+  return input({}, std::move(shape), dtype);
 }
 
 Expr Graph::parameter(std::string_view name, double value, DType dtype) {
   return parameter(name, Tensor::scalar(value, dtype));
 }
-
 Expr Graph::parameter(std::string_view name, const TensorView& initial_value) {
-  if (name.empty())
-    throw Error("a parameter needs a name (optimizers, files and pictures refer to it)");
-  return add_leaf(op_id(OpCode::parameter), name, initial_value);
+  return add_leaf(op_id(LeafOp::parameter), name, initial_value);
+}
+Expr Graph::parameter(double value, DType dtype) {
+  return parameter({}, Tensor::scalar(value, dtype));
+}
+Expr Graph::parameter(const TensorView& initial_value) {
+  return parameter({}, initial_value);
 }
 
-Expr Graph::constant(double value, DType dtype) {
-  return constant(Tensor::scalar(value, dtype));
+Expr Graph::constant(double value, DType dtype, std::string_view name) {
+  return constant(Tensor::scalar(value, dtype), name);
 }
 
 Expr Graph::constant(const TensorView& value, std::string_view name) {
-  return add_leaf(op_id(OpCode::constant), name, value);
+  return add_leaf(op_id(LeafOp::constant), name, value);
 }
 
 void Graph::set_requires_grad(Expr input, bool requires_grad) {
@@ -324,13 +349,13 @@ bool Graph::is_leaf(NodeId id) const {
   return op_of(id).grad_kind == GradKind::leaf;
 }
 bool Graph::is_parameter(NodeId id) const {
-  return nodes_[id].op == op_id(OpCode::parameter);
+  return nodes_[id].op == op_id(LeafOp::parameter);
 }
 bool Graph::is_input(NodeId id) const {
-  return nodes_[id].op == op_id(OpCode::input);
+  return nodes_[id].op == op_id(LeafOp::input);
 }
 bool Graph::is_constant(NodeId id) const {
-  return nodes_[id].op == op_id(OpCode::constant);
+  return nodes_[id].op == op_id(LeafOp::constant);
 }
 
 void Graph::check_owns(Expr e, std::string_view what) const {
@@ -350,7 +375,13 @@ bool Graph::has_value(NodeId id) const {
 
 TensorView Graph::value(Expr e) const {
   check_owns(e, "value");
-  const NodeId id = e.id();
+  return value(e.id());
+}
+TensorView Graph::value(NodeId id) const {
+  if (id >= nodes_.size()) {
+    throw Error("node #" + std::to_string(id) + " is not in this graph of " +
+                std::to_string(nodes_.size()) + " nodes");
+  }
   if (is_leaf(id) && !is_input(id)) {
     return {leaf_values_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
   }
@@ -375,20 +406,27 @@ void Graph::set_value(Expr leaf, const TensorView& value) {
   copy_into(stored, value);
 }
 
+bool Graph::has_grad(Expr node) const {
+  check_owns(node, "has_grad");
+  return has_grad(node.id());
+}
 bool Graph::has_grad(NodeId id) const {
   return id < nodes_.size() && is_leaf(id) && leaf_grads_[nodes_[id].leaf_slot] != nullptr;
 }
 
 TensorView Graph::grad(Expr e) const {
   check_owns(e, "grad");
-  if (!has_grad(e.id())) {
-    throw Error(describe(e.id()) +
+  return grad(e.id());
+}
+TensorView Graph::grad(NodeId id) const {
+  if (!has_grad(id)) {
+    throw Error((id < nodes_.size() ? describe(id) : "node #" + std::to_string(id)) +
                 " has no stored gradient: call graph.backward(loss) first; only parameters and "
                 "inputs marked "
                 "with set_requires_grad() that the loss depends on get one (for any node, use "
                 "grad(loss, {node}))");
   }
-  return {leaf_grads_[nodes_[e.id()].leaf_slot], shape_of(e.id()), nodes_[e.id()].dtype};
+  return {leaf_grads_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
 }
 
 void Graph::zero_grad() {

@@ -8,6 +8,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/plan.hpp>
+#include "graph_internals.hpp"
 
 namespace dagprop {
 namespace {
@@ -51,7 +52,7 @@ ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr
   std::vector<NodeId> roots;
   roots.reserve(outputs.size());
   for (const Expr& e : outputs) {
-    graph.check_owns(e, "analyze_parallelism");
+    GraphInternals::check_owns(graph, e, "analyze_parallelism");
     roots.push_back(e.id());
   }
   const std::vector<NodeId> order = topological_order(graph, roots);

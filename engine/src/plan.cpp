@@ -8,10 +8,10 @@
 
 #include <boost/graph/depth_first_search.hpp>
 
-#include <dagprop/boost_graph.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
+#include "boost_graph.hpp"
 
 #include "memory_plan.hpp"
 
@@ -119,8 +119,7 @@ Plan::Plan(const Graph& graph, std::vector<NodeId> outputs, PlanOptions options)
   locations_.assign(num_ids, nullptr);
   for (const NodeId id : order_) {
     if (graph.is_leaf(id) && !graph.is_input(id)) {
-      locations_[id] =
-          static_cast<std::byte*>(graph.value(Expr(const_cast<Graph*>(&graph), id)).raw());
+      locations_[id] = static_cast<std::byte*>(graph.value(id).raw());
     }
   }
   for (std::size_t i = 0; i < fed.size(); ++i) {

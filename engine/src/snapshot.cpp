@@ -57,7 +57,7 @@ std::optional<TensorView> latest_value(const Graph& graph, const Snapshot* snaps
   if (snapshot != nullptr) {
     if (const Tensor* stored = snapshot->value(id)) return stored->view();
   }
-  if (graph.has_value(id)) return graph.value(Expr(const_cast<Graph*>(&graph), id));
+  if (graph.has_value(id)) return graph.value(id);
   return std::nullopt;
 }
 
@@ -65,7 +65,7 @@ std::optional<TensorView> latest_gradient(const Graph& graph, const Snapshot* sn
   if (snapshot != nullptr) {
     if (const Tensor* stored = snapshot->gradient(id)) return stored->view();
   }
-  if (graph.has_grad(id)) return graph.grad(Expr(const_cast<Graph*>(&graph), id));
+  if (graph.has_grad(id)) return graph.grad(id);
   return std::nullopt;
 }
 

@@ -30,6 +30,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/kernel_loops.hpp>
 
+#include "graph_internals.hpp"
 #include "happens_before.hpp"
 
 namespace dagprop {
@@ -173,7 +174,7 @@ void TbbExecutor::run(Plan& plan, Graph& graph) {
   if (!task_run.failed()) return;
 
   // Replay serially, kernels included, to throw the serial executor's error.
-  graph.set_anomaly_node(kNoNode);
+  GraphInternals::set_anomaly_node(graph, kNoNode);
   const KernelParallelism serial_kernels(false);
   for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
   // The failure did not repeat (it was not caused by the plan's data, e.g. out of memory).

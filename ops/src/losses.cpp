@@ -64,15 +64,31 @@ std::int64_t class_index(T label, std::int64_t row, std::int64_t classes) {
   return static_cast<std::int64_t>(label);
 }
 
+// A row's log-sum-exp in the form that keeps a confident row's digits: its largest logit `max`
+// (the first, at ties) and log_total = log(sum_j exp(z_j - max)) = log1p(s), where s sums the
+// other entries' exp(z_j - max) <= 1 each. When the label holds the maximum the loss is log1p(s)
+// itself: computed as log(1 + s) it would keep only the digits of s above 1e-16, none at all of a
+// loss below 1e-16, and 1e-6 relative precision at 1e-10.
+struct RowLogSumExp {
+  double max = 0;
+  double log_total = 0;
+};
 template <class T>
-double log_sum_exp(const T* row, std::int64_t n) {
-  T max = row[0];
-  for (std::int64_t j = 1; j < n; ++j) max = std::max(max, row[j]);
-  double total = 0;
-  for (std::int64_t j = 0; j < n; ++j) total += std::exp(static_cast<double>(row[j] - max));
-  return static_cast<double>(max) + std::log(total);
+RowLogSumExp row_log_sum_exp(const T* row, std::int64_t n) {
+  std::int64_t argmax = 0;
+  for (std::int64_t j = 1; j < n; ++j) {
+    if (row[j] > row[argmax]) argmax = j;
+  }
+  const double max = static_cast<double>(row[argmax]);
+  double others = 0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (j != argmax) others += std::exp(static_cast<double>(row[j]) - max);
+  }
+  return {max, std::log1p(others)};
 }
 
+// loss = mean over rows of log(sum_j exp z_j) - z_label = log_total - (z_label - max): the small
+// difference is never formed from two large numbers.
 template <class T>
 void cross_entropy_forward(const KernelCall& c) {
   const T* z = c.inputs[0].as<T>();
@@ -81,12 +97,14 @@ void cross_entropy_forward(const KernelCall& c) {
   double total = 0;
   for (std::int64_t r = 0; r < batch; ++r) {
     const T* row = z + r * classes;
-    total +=
-        log_sum_exp(row, classes) - static_cast<double>(row[class_index(labels[r], r, classes)]);
+    const RowLogSumExp lse = row_log_sum_exp(row, classes);
+    const double label_logit = static_cast<double>(row[class_index(labels[r], r, classes)]);
+    total += lse.log_total - (label_logit - lse.max);
   }
   c.output.as<T>()[0] = static_cast<T>(batch == 0 ? 0.0 : total / static_cast<double>(batch));
 }
-// dz = g * (softmax(z) - onehot(labels)) / batch
+// dz = g * (softmax(z) - onehot(labels)) / batch, softmax_j = exp((z_j - max) - log_total). The
+// label's entry p - 1 is expm1 of its log, which keeps its digits when p is close to 1.
 template <class T>
 void cross_entropy_grad_forward(const KernelCall& c) {
   const T* z = c.inputs[0].as<T>();
@@ -100,12 +118,13 @@ void cross_entropy_grad_forward(const KernelCall& c) {
       [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t r = begin; r < end; ++r) {
           const T* row = z + r * classes;
-          const double lse = log_sum_exp(row, classes);
+          const RowLogSumExp lse = row_log_sum_exp(row, classes);
+          const std::int64_t label = class_index(labels[r], r, classes);
           for (std::int64_t j = 0; j < classes; ++j) {
+            const double log_p = (static_cast<double>(row[j]) - lse.max) - lse.log_total;
             dz[r * classes + j] =
-                factor * static_cast<T>(std::exp(static_cast<double>(row[j]) - lse));
+                factor * static_cast<T>(j == label ? std::expm1(log_p) : std::exp(log_p));
           }
-          dz[r * classes + class_index(labels[r], r, classes)] -= factor;
         }
       },
       classes * 4);
@@ -192,7 +211,8 @@ const OpDef& op_def_cross_entropy() {
       .gradient_doc = "dz = cross_entropy_grad(z, labels, g) = g (softmax(z) - onehot) / batch",
       .notes_doc =
           "labels are class indices stored as numbers (not differentiable); finite for logits up "
-          "to any magnitude"};
+          "to any magnitude; a row's term is log1p(s) - (z_label - max), s the other classes' "
+          "exp(z_j - max), so a confident row's loss (below 1e-10) keeps its relative precision"};
   return def;
 }
 const OpDef& op_def_cross_entropy_grad() {
@@ -206,7 +226,8 @@ const OpDef& op_def_cross_entropy_grad() {
       .cost_per_element = 4,
       .forward_doc = "dz = g (softmax(z) - onehot(labels)) / batch",
       .gradient_doc =
-          "dz' = g softmax_grad(softmax(z), u) / batch, dg = sum(u (softmax(z) - onehot)) / batch"};
+          "dz' = g softmax_grad(softmax(z), u) / batch, dg = sum(u (softmax(z) - onehot)) / batch",
+      .notes_doc = "the label's entry p - 1 is computed as expm1(log p), exact when p is near 1"};
   return def;
 }
 const OpDef& op_def_binary_cross_entropy_with_logits() {

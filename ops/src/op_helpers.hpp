@@ -18,6 +18,12 @@
 
 namespace dagprop::ops {
 
+// Each built-in op's definition, one per unit; the registry (registry.cpp) collects them in
+// DAGPROP_BUILTIN_OPS order. Internal: users reach ops through the registry.
+#define DAGPROP_OP_DECL(name) const OpDef& op_def_##name();
+DAGPROP_BUILTIN_OPS(DAGPROP_OP_DECL)
+#undef DAGPROP_OP_DECL
+
 // Accumulator type of reductions: float sums are carried in double, so the result is accurate and
 // does not depend on how the loop is split.
 template <class T>

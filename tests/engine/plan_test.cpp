@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include <dagprop/boost_graph.hpp>
 #include <dagprop/dagprop.hpp>
+#include "boost_graph.hpp"
 
 namespace dagprop {
 namespace {

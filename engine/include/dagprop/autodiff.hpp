@@ -3,8 +3,10 @@
 
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 // Gradients of y with respect to each node in `wrt`, as expressions of y's graph (run them, draw
@@ -20,3 +22,4 @@ Expr grad(Expr y, Expr wrt, Expr seed = {});
 Expr accumulate_gradient(Expr existing, Expr contribution, NodeId node);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -1,5 +1,5 @@
 // Everything a user program needs: graphs, the scalar tape, ops, autodiff and gradient checks,
-// layers, optimizers, training and datasets.
+// snapshots, graph files, pictures, layers, optimizers, training and datasets (dagprop::dagprop).
 #pragma once
 
 #include <dagprop/autodiff.hpp>
@@ -9,10 +9,13 @@
 #include <dagprop/data/fashion_mnist.hpp>
 #include <dagprop/data/idx.hpp>
 #include <dagprop/data/synthetic.hpp>
+#include <dagprop/dot.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/gradcheck.hpp>
 #include <dagprop/graph.hpp>
+#include <dagprop/graph_io.hpp>
+#include <dagprop/kernel_loops.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/init.hpp>
 #include <dagprop/nn/layers.hpp>
@@ -22,7 +25,9 @@
 #include <dagprop/nn/trainer.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
+#include <dagprop/parallelism.hpp>
 #include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
 #include <dagprop/scalar_tape.hpp>
+#include <dagprop/snapshot.hpp>
 #include <dagprop/tensor.hpp>

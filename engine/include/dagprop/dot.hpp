@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/gradcheck.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/snapshot.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 struct DotOptions {
@@ -58,3 +60,4 @@ std::string to_dot(const Graph& graph, const DotOptions& options = {});
 void render(const Graph& graph, const std::string& path, const DotOptions& options = {});
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Error : public std::runtime_error {
@@ -13,3 +16,4 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -4,9 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include <dagprop/export.hpp>
 #include <dagprop/node.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Graph;
@@ -57,3 +59,4 @@ Expr operator/(Expr a, double b);
 Expr operator/(double a, Expr b);
 
 }  // namespace dagprop
+DAGPROP_API_END

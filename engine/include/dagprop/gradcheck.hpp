@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 struct GradcheckOptions {
@@ -46,3 +48,4 @@ std::vector<LocalGradientFailure> check_local_gradients(Expr output,
                                                         GradcheckOptions options = {});
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -15,10 +15,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Plan;
@@ -46,16 +48,19 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
 
   // ---- building
+  // Leaves. A name is optional: an unnamed input or parameter gets one made from its node id
+  // ("input7", "parameter3"), since inputs are fed and parameters saved and drawn by name. Two
+  // parameters may not share a full name (scope included).
   Expr input(std::string_view name, Shape shape, DType dtype = DType::f64);
+  Expr input(Shape shape, DType dtype = DType::f64);
   Expr parameter(std::string_view name, double value, DType dtype = DType::f64);
   Expr parameter(std::string_view name, const TensorView& initial_value);
-  Expr constant(double value, DType dtype = DType::f64);
+  Expr parameter(double value, DType dtype = DType::f64);
+  Expr parameter(const TensorView& initial_value);
+  Expr constant(double value, DType dtype = DType::f64, std::string_view name = {});
   Expr constant(const TensorView& value, std::string_view name = {});
   // Marks an input so that backward() fills its gradient too.
   void set_requires_grad(Expr input, bool requires_grad = true);
-  // Marks a node as part of a backward graph (NodeFlags::gradient): grad() marks the nodes it
-  // builds, and a graph file restores the mark when it is loaded.
-  void mark_gradient(Expr node);
 
   // Adds an op node. Shape and dtype rules are checked here, so a bad graph fails where it is
   // built.
@@ -109,10 +114,13 @@ class Graph {
   // value the most recent run left behind for one of its outputs or kept nodes (or for any node it
   // computed, with set_keep_values(true)).
   TensorView value(Expr node) const;
+  TensorView value(NodeId id) const;  // the same, for inspection code that walks node ids
   void set_value(Expr leaf, const TensorView& value);
   bool has_value(NodeId id) const;
   // The gradient stored by the last backward(); throws if there is none.
   TensorView grad(Expr node) const;
+  TensorView grad(NodeId id) const;
+  bool has_grad(Expr node) const;
   bool has_grad(NodeId id) const;
   void zero_grad();
 
@@ -153,13 +161,19 @@ class Graph {
   bool anomaly_mode() const { return anomaly_mode_; }
   // The node that anomaly mode stopped at in the last failing run (kNoNode if none).
   NodeId anomaly_node() const { return anomaly_node_.load(std::memory_order_relaxed); }
-  void set_anomaly_node(NodeId id) { anomaly_node_.store(id, std::memory_order_relaxed); }
-
-  // The graph a handle belongs to must be this one.
-  void check_owns(Expr e, std::string_view what) const;
 
  private:
   friend class Scope;
+  // The engine's own units (autodiff, executors, graph files) reach the members below through it
+  // (engine/src/graph_internals.hpp); users do not.
+  friend struct GraphInternals;
+  // Marks a node as part of a backward graph (NodeFlags::gradient): grad() marks the nodes it
+  // builds, and a graph file restores the mark when it is loaded.
+  void mark_gradient(Expr node);
+  void set_anomaly_node(NodeId id) { anomaly_node_.store(id, std::memory_order_relaxed); }
+  // The graph a handle belongs to must be this one.
+  void check_owns(Expr e, std::string_view what) const;
+
   std::uint32_t intern_string(std::string_view s);
   std::uint32_t intern_shape(const Shape& shape);
   std::uint32_t intern_attrs(const OpAttrs& attrs);
@@ -179,6 +193,7 @@ class Graph {
   std::unordered_map<std::string, std::uint32_t> string_index_;
   std::deque<OpAttrs> attrs_;
   std::uint32_t current_scope_ = 0;
+  std::unordered_map<std::string, NodeId> parameter_names_;  // full name -> its parameter
 
   // Leaf values and stored gradients live in fixed blocks that never move, so views stay valid.
   struct FreeBytes {
@@ -204,3 +219,4 @@ class Graph {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/snapshot.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 // The version this dagprop writes, and the newest it reads.
@@ -45,3 +47,4 @@ LoadedGraph read_graph(std::string_view text, const LoadOptions& options = {});
 LoadedGraph load_graph(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace dagprop
+DAGPROP_API_END

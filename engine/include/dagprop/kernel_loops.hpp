@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 // Work (elements x cost) below which a kernel runs in one piece.
@@ -72,3 +75,4 @@ Acc chunked_sum(std::int64_t n, F&& partial_sum, std::int64_t chunk = 4096) {
 }
 
 }  // namespace dagprop
+DAGPROP_API_END

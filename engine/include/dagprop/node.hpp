@@ -5,8 +5,10 @@
 #include <limits>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/shape.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 using NodeId = std::uint32_t;
@@ -56,3 +58,4 @@ struct Node {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Graph;
@@ -46,3 +48,4 @@ struct ParallelismReport {
 ParallelismReport analyze_parallelism(const Graph& graph, const std::vector<Expr>& outputs);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -14,10 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/node.hpp>
 #include <dagprop/task_partition.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Graph;
@@ -128,3 +130,4 @@ class SerialExecutor final : public Executor {
 void run_step(const Plan& plan, const PlanStep& step, Graph& graph);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class SplitMix64 {
@@ -28,3 +31,4 @@ class SplitMix64 {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

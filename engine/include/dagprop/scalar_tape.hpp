@@ -14,8 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Graph;
@@ -395,3 +397,4 @@ inline Scalar operator-(Scalar x) {
 }
 
 }  // namespace dagprop
+DAGPROP_API_END

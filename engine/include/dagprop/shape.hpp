@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 enum class DType : std::uint8_t { f32, f64 };
@@ -51,3 +54,4 @@ class Shape {
 std::array<std::int64_t, Shape::kMaxRank> strides_of(const Shape& shape);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -6,9 +6,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 struct Snapshot {
@@ -32,3 +34,4 @@ std::optional<TensorView> latest_value(const Graph& graph, const Snapshot* snaps
 std::optional<TensorView> latest_gradient(const Graph& graph, const Snapshot* snapshot, NodeId id);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -9,6 +9,9 @@
 #include <span>
 #include <vector>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Graph;
@@ -74,3 +77,4 @@ class TaskPartition {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

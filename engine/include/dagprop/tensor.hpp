@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <dagprop/error.hpp>
+#include <dagprop/export.hpp>
 #include <dagprop/shape.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 template <class T>
@@ -106,3 +108,4 @@ void copy_into(const TensorView& dst, const TensorView& src);
 bool bitwise_equal(const TensorView& a, const TensorView& b);
 
 }  // namespace dagprop
+DAGPROP_API_END

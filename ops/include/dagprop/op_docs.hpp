@@ -3,6 +3,9 @@
 
 #include <string>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 // The op reference in Markdown: every registered op with its arity, forward formula, derivative,
@@ -10,3 +13,4 @@ namespace dagprop {
 std::string op_table_markdown();
 
 }  // namespace dagprop
+DAGPROP_API_END

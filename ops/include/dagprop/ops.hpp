@@ -1,4 +1,5 @@
-// The built-in ops: the list that fixes their ids, and the functions that build them.
+// The built-in ops: the list that fixes their ids (after the core's leaves), and the functions
+// that build them. ops/ builds on the core's op table (<dagprop/op_def.hpp>), never the reverse.
 // Adding an op: its unit ops/src/<name>.cpp (kernels, shape rule, gradient rule, docs), one line in
 // DAGPROP_BUILTIN_OPS, its builder below, and its case in tests/ops/op_cases.cpp.
 #pragma once
@@ -7,28 +8,34 @@
 #include <string>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
+#include <dagprop/op_def.hpp>
 
-// X(name): every built-in op. Each must define `const OpDef& op_def_<name>()` (a link error if
-// not).
+// X(name): every built-in op. Each must define `const OpDef& op_def_<name>()` in namespace
+// dagprop::ops (declared in ops/src/op_helpers.hpp; a link error if missing).
 #define DAGPROP_BUILTIN_OPS(X)                                                                     \
-  X(input)                                                                                         \
-  X(parameter)                                                                                     \
-  X(constant)                                                                                      \
-  X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs) X(step)          \
-      X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(gelu) \
-          X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad)         \
-              X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) X(reshape) X(transpose)         \
-                  X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum) X(softmax) X(log_softmax)    \
-                      X(softmax_grad) X(log_softmax_grad) X(mse_loss) X(cross_entropy)             \
-                          X(cross_entropy_grad) X(binary_cross_entropy_with_logits) X(one_hot)
+  X(add)                                                                                           \
+  X(sub)                                                                                           \
+  X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs) X(step) X(step_ste) X(sign)    \
+      X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(gelu) X(softplus) X(silu) \
+          X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad) X(elu_grad) X(gelu_grad)    \
+              X(silu_grad) X(sum) X(mean) X(reshape) X(transpose) X(broadcast_to) X(sum_to)        \
+                  X(matmul) X(weighted_sum) X(softmax) X(log_softmax) X(softmax_grad)              \
+                      X(log_softmax_grad) X(mse_loss) X(cross_entropy) X(cross_entropy_grad)       \
+                          X(binary_cross_entropy_with_logits) X(one_hot)
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 struct OpDef;
 
+// The core's leaves come first (LeafOp, <dagprop/op_def.hpp>), then the built-in ops in list order.
 enum class OpCode : OpId {
+  input = op_id(LeafOp::input),
+  parameter = op_id(LeafOp::parameter),
+  constant = op_id(LeafOp::constant),
 #define DAGPROP_OP_ENUM(name) name,
   DAGPROP_BUILTIN_OPS(DAGPROP_OP_ENUM)
 #undef DAGPROP_OP_ENUM
@@ -38,12 +45,6 @@ enum class OpCode : OpId {
 constexpr OpId op_id(OpCode code) {
   return static_cast<OpId>(code);
 }
-
-namespace ops {
-#define DAGPROP_OP_DECL(name) const OpDef& op_def_##name();
-DAGPROP_BUILTIN_OPS(DAGPROP_OP_DECL)
-#undef DAGPROP_OP_DECL
-}  // namespace ops
 
 // ---- elementwise arithmetic (numpy broadcasting)
 Expr add(Expr a, Expr b);
@@ -120,3 +121,4 @@ Expr binary_cross_entropy_with_logits(Expr logits, Expr targets);  // mean, targ
 Expr one_hot(Expr labels, std::int64_t num_classes);
 
 }  // namespace dagprop
+DAGPROP_API_END

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 class MiniBatches {
@@ -43,3 +45,4 @@ void copy_rows(const Dataset& dataset, std::int64_t first, std::int64_t count, T
                Tensor& labels);
 
 }  // namespace dagprop::data
+DAGPROP_API_END

@@ -6,7 +6,9 @@
 #include <string>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 struct CsvOptions {
@@ -28,3 +30,4 @@ Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 Dataset parse_csv(std::istream& in, const std::string& source, const CsvOptions& options = {});
 
 }  // namespace dagprop::data
+DAGPROP_API_END

@@ -8,8 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 struct Dataset {
@@ -51,3 +53,4 @@ struct Standardizer {
 };
 
 }  // namespace dagprop::data
+DAGPROP_API_END

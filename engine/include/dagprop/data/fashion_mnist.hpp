@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 inline constexpr std::string_view kFashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
@@ -21,3 +23,4 @@ struct TrainTest {
 TrainTest load_fashion_mnist(const std::string& directory = std::string(kFashionMnistDirectory));
 
 }  // namespace dagprop::data
+DAGPROP_API_END

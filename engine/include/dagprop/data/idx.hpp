@@ -8,8 +8,10 @@
 #include <string>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 struct IdxOptions {
@@ -40,3 +42,4 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
                          const IdxOptions& options = {});
 
 }  // namespace dagprop::data
+DAGPROP_API_END

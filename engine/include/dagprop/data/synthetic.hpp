@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::data {
 
 struct SyntheticOptions {
@@ -32,3 +34,4 @@ bool is_synthetic_name(std::string_view name);
 Dataset make_synthetic(std::string_view name, const SyntheticOptions& options);
 
 }  // namespace dagprop::data
+DAGPROP_API_END

@@ -5,9 +5,11 @@
 #include <span>
 #include <string_view>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/nn/init.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 // Which failure of hidden units the activation is prone to, and hence what the study reports.
@@ -35,3 +37,4 @@ std::span<const std::string_view> activation_names();
 const Activation& activation_by_name(std::string_view name);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

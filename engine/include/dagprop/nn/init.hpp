@@ -7,9 +7,11 @@
 #include <span>
 #include <string_view>
 
+#include <dagprop/export.hpp>
 #include <dagprop/random.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 enum class Init : std::uint8_t { glorot_uniform, glorot_normal, he_uniform, he_normal, zeros };
@@ -24,3 +26,4 @@ Tensor initialize(Init init, std::int64_t fan_in, std::int64_t fan_out, SplitMix
                   DType dtype = DType::f32);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

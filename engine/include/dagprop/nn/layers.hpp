@@ -9,12 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/init.hpp>
 #include <dagprop/random.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 class Linear {
@@ -102,3 +104,4 @@ class Mlp {
 };
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

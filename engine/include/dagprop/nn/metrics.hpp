@@ -3,8 +3,10 @@
 
 #include <cstdint>
 
+#include <dagprop/export.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 // Rows of logits [batch, classes] whose largest entry (the first, on ties) is at the label's
@@ -14,3 +16,4 @@ std::int64_t count_correct(const TensorView& logits, const TensorView& labels);
 double accuracy(const TensorView& logits, const TensorView& labels);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

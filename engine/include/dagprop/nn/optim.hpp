@@ -9,9 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 class Optimizer {
@@ -107,3 +109,4 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::vector<Exp
                                           const OptimizerSettings& settings);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

@@ -5,6 +5,9 @@
 #include <span>
 #include <string_view>
 
+#include <dagprop/export.hpp>
+
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 class LrSchedule {
@@ -43,3 +46,4 @@ struct ScheduleSettings {
 LrSchedule make_schedule(std::string_view name, const ScheduleSettings& settings);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

@@ -13,11 +13,13 @@
 #include <vector>
 
 #include <dagprop/data/dataset.hpp>
+#include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/nn/layers.hpp>
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 struct TrainOptions {
@@ -132,3 +134,4 @@ class Trainer {
 };
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

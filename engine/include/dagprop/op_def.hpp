@@ -1,6 +1,6 @@
 // What an op is: name, arity, shape rule, forward kernels per dtype, gradient rule and
 // documentation. The op registry holds one OpDef per op; built-in ops and user ops are registered
-// the same way.
+// the same way. Part of the core: ops/ builds on it.
 #pragma once
 
 #include <cstddef>
@@ -12,10 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
 #include <dagprop/shape.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop {
 
 // An operand as a kernel sees it: bytes and shape. No allocation, no virtual call.
@@ -82,7 +84,14 @@ struct OpDef {
   }
 };
 
-// The op table. Built-in ops occupy the first ids, in the order of DAGPROP_BUILTIN_OPS.
+// The leaves are the core's own ops and take the first ids; the built-in ops of ops/ follow (in
+// the order of DAGPROP_BUILTIN_OPS, <dagprop/ops.hpp>), then the ops a program registers.
+enum class LeafOp : OpId { input = 0, parameter = 1, constant = 2 };
+constexpr OpId op_id(LeafOp leaf) {
+  return static_cast<OpId>(leaf);
+}
+
+// The op table.
 class OpRegistry {
  public:
   static OpRegistry& global();
@@ -130,3 +139,4 @@ class GradContext {
 };
 
 }  // namespace dagprop
+DAGPROP_API_END

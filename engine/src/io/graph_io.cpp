@@ -17,6 +17,7 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 
+#include "../graph_internals.hpp"
 #include "base64.hpp"
 
 namespace dagprop {
@@ -102,7 +103,7 @@ Json node_json(const Graph& graph, NodeId id) {
   if (has_flag(node.flags, NodeFlags::requires_grad)) json["requires_grad"] = true;
   if (has_flag(node.flags, NodeFlags::gradient)) json["gradient"] = true;
   if (graph.is_parameter(id) || graph.is_constant(id)) {
-    json["data"] = encode_tensor(graph.value(Expr(const_cast<Graph*>(&graph), id)));
+    json["data"] = encode_tensor(graph.value(id));
   }
   return json;
 }
@@ -396,13 +397,13 @@ struct NodeReader {
                             : read_op(node, *op, name, shape, dtype, where);
     if (const Json* v = optional_field(node, "requires_grad");
         v != nullptr && get_bool(*v, where.field("requires_grad"))) {
-      if (*op != op_id(OpCode::input))
+      if (*op != op_id(LeafOp::input))
         fail(where.field("requires_grad"), "is set, but only input nodes carry it");
       graph.set_requires_grad(built);
     }
     if (const Json* v = optional_field(node, "gradient");
         v != nullptr && get_bool(*v, where.field("gradient"))) {
-      graph.mark_gradient(built);
+      GraphInternals::mark_gradient(graph, built);
     }
     ++index;
   }
@@ -413,7 +414,7 @@ struct NodeReader {
       if (optional_field(node, field) != nullptr)
         fail(where.field(field), "is given, but leaves have no inputs or attributes");
     }
-    if (op == op_id(OpCode::input)) {
+    if (op == op_id(LeafOp::input)) {
       if (optional_field(node, "data") != nullptr) {
         fail(where.field("data"),
              "is given, but inputs are fed per run; save their latest value under 'values'");
@@ -423,7 +424,7 @@ struct NodeReader {
     }
     const Tensor value =
         get_tensor(require(node, "data", where), shape, dtype, where.field("data"));
-    if (op == op_id(OpCode::parameter)) {
+    if (op == op_id(LeafOp::parameter)) {
       if (name.empty()) fail(where, "needs a 'name': optimizers and pictures refer to it");
       return graph.parameter(name, value);
     }
@@ -590,8 +591,10 @@ LoadedGraph read_graph(std::string_view text, const LoadOptions& options) {
   read_tensors(root, "gradients", *loaded.graph, loaded.snapshot.gradients);
   if (const Json* v = optional_field(root, "anomaly_node")) {
     if (loaded.graph->size() == 0) fail(top.field("anomaly_node"), "is set in an empty graph");
-    loaded.graph->set_anomaly_node(static_cast<NodeId>(get_integer(
-        *v, top.field("anomaly_node"), 0, static_cast<std::int64_t>(loaded.graph->size()) - 1)));
+    GraphInternals::set_anomaly_node(
+        *loaded.graph,
+        static_cast<NodeId>(get_integer(*v, top.field("anomaly_node"), 0,
+                                        static_cast<std::int64_t>(loaded.graph->size()) - 1)));
   }
   return loaded;
 }

@@ -1,9 +1,10 @@
-// Leaves: inputs (fed per run), parameters (trainable, hold a value) and constants.
-#include "op_helpers.hpp"
+// Leaves: inputs (fed per run), parameters (trainable, hold a value) and constants. They are the
+// core's own ops, the first three of the table (LeafOp).
+#include "leaves.hpp"
 
-namespace dagprop::ops {
+namespace dagprop {
 
-const OpDef& op_def_input() {
+const OpDef& leaf_def_input() {
   static const OpDef def{
       .name = "input",
       .arity = 0,
@@ -13,7 +14,7 @@ const OpDef& op_def_input() {
   return def;
 }
 
-const OpDef& op_def_parameter() {
+const OpDef& leaf_def_parameter() {
   static const OpDef def{
       .name = "parameter",
       .arity = 0,
@@ -23,7 +24,7 @@ const OpDef& op_def_parameter() {
   return def;
 }
 
-const OpDef& op_def_constant() {
+const OpDef& leaf_def_constant() {
   static const OpDef def{.name = "constant",
                          .arity = 0,
                          .grad_kind = GradKind::leaf,
@@ -32,4 +33,4 @@ const OpDef& op_def_constant() {
   return def;
 }
 
-}  // namespace dagprop::ops
+}  // namespace dagprop

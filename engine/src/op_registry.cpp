@@ -1,8 +1,10 @@
-// The op registry: the built-in table in DAGPROP_BUILTIN_OPS order, then user ops.
+// The op registry: the leaves, the built-in ops (registered by ops/), then user ops.
 #include <dagprop/op_def.hpp>
 
 #include <dagprop/error.hpp>
-#include <dagprop/ops.hpp>
+
+#include "builtin_ops.hpp"
+#include "leaves.hpp"
 
 namespace dagprop {
 namespace {
@@ -29,22 +31,15 @@ void check_complete(const OpDef& def) {
 }  // namespace
 
 OpRegistry::OpRegistry() {
-  const std::string_view names[] = {
-#define DAGPROP_OP_NAME(name) #name,
-      DAGPROP_BUILTIN_OPS(DAGPROP_OP_NAME)
-#undef DAGPROP_OP_NAME
-  };
-#define DAGPROP_OP_REGISTER(name) defs_.push_back(ops::op_def_##name());
-  DAGPROP_BUILTIN_OPS(DAGPROP_OP_REGISTER)
-#undef DAGPROP_OP_REGISTER
-  static_assert(std::size(names) == static_cast<std::size_t>(OpCode::builtin_count));
-  for (std::size_t i = 0; i < defs_.size(); ++i) {
-    if (defs_[i].name != names[i]) {
-      throw Error("built-in op table out of order: slot " + std::to_string(i) + " is '" +
-                  std::string(defs_[i].name) + "', expected '" + std::string(names[i]) + "'");
-    }
-    check_complete(defs_[i]);
+  // The leaves take the first ids (LeafOp), then ops/ appends the built-in ops.
+  for (const OpDef* leaf : {&leaf_def_input(), &leaf_def_parameter(), &leaf_def_constant()}) {
+    check_complete(*leaf);
+    defs_.push_back(*leaf);
   }
+  builtin::register_ops([this](const OpDef& def) {
+    check_complete(def);
+    defs_.push_back(def);
+  });
 }
 
 OpRegistry& OpRegistry::global() {
