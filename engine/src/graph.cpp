@@ -144,17 +144,10 @@ std::byte* Graph::allocate_leaf_bytes(std::size_t nbytes) {
 }
 
 Expr Graph::add_leaf(OpId op, std::string_view name, const TensorView& value) {
-  // Unnamed inputs and parameters are named after their node id: they are fed, saved and drawn
-  // by name.
   const NodeId next = static_cast<NodeId>(nodes_.size());
-  std::string generated;
-  if (name.empty() && op != op_id(LeafOp::constant)) {
-    generated =
-        std::string(op == op_id(LeafOp::input) ? "input" : "parameter") + std::to_string(next);
-    name = generated;
-  }
-  if (op == op_id(LeafOp::parameter)) {
-    // Optimizers, graph files and find() tell parameters apart by their full name.
+  if (op == op_id(LeafOp::parameter) && !name.empty()) {
+    // Optimizers, graph files and find() tell parameters apart by their full name. (Unnamed ones
+    // are named after their node id, which no other node has.)
     const std::string_view scope = strings_[current_scope_];
     std::string full_name =
         scope.empty() ? std::string(name) : std::string(scope) + "/" + std::string(name);
@@ -314,7 +307,13 @@ std::string_view Graph::op_name_of(NodeId id) const {
 
 std::string Graph::full_name_of(NodeId id) const {
   const Node& n = nodes_[id];
-  if (n.name_id == 0) return {};
+  if (n.name_id == 0) {
+    // Inputs are fed and parameters saved and drawn by name: an unnamed one is called after its
+    // node id, made when asked for rather than stored (a million scalar parameters cost no names).
+    if (n.op == op_id(LeafOp::input)) return "input" + std::to_string(id);
+    if (n.op == op_id(LeafOp::parameter)) return "parameter" + std::to_string(id);
+    return {};
+  }
   const std::string_view scope = strings_[n.scope_id];
   return scope.empty() ? std::string(strings_[n.name_id])
                        : std::string(scope) + "/" + std::string(strings_[n.name_id]);
@@ -331,7 +330,9 @@ std::string Graph::describe(NodeId id) const {
 
 Expr Graph::find(std::string_view full_name) {
   for (NodeId id = 0; id < nodes_.size(); ++id) {
-    if (nodes_[id].name_id != 0 && full_name_of(id) == full_name) return {this, id};
+    const bool unnamed_leaf = nodes_[id].name_id == 0 && (is_input(id) || is_parameter(id));
+    if ((nodes_[id].name_id != 0 || unnamed_leaf) && full_name_of(id) == full_name)
+      return {this, id};
   }
   throw Error("no node is named '" + std::string(full_name) +
               "' (names include their scope: 'layer1/W')");

@@ -89,8 +89,8 @@ TEST(TaskPartition, HeadsWithARunningLossSumAndTheirGradientsStayIndependent) {
     Expr a = x;
     for (int layer = 0; layer < 3; ++layer) {
       const std::int64_t out = layer < 2 ? 96 : 1;
-      parameters.push_back(
-          g.parameter("w", Tensor::full(Shape{96, out}, 0.01 * (h + 1), DType::f32)));
+      parameters.push_back(g.parameter("w" + std::to_string(h) + "_" + std::to_string(layer),
+                                       Tensor::full(Shape{96, out}, 0.01 * (h + 1), DType::f32)));
       a = matmul(a, parameters.back());
       if (layer == 0) first_products.push_back(a);
       if (layer < 2) a = tanh(a);

@@ -187,10 +187,10 @@ TEST(ParallelDeterminism, ScalarNeuronSoupIsBitwiseEqualToSerial) {
   }
   for (std::size_t j = 0; j < kInputs; ++j) feeds.push_back({nodes[j], input_values[j]});
   for (int i = 0; i < kNeurons; ++i) {
-    Expr z = g.parameter("b", 2 * random.uniform() - 1);
+    Expr z = g.parameter(2 * random.uniform() - 1);  // unnamed: named after its node id
     gradients.push_back(z);
     for (int m = 0; m < 4; ++m) {
-      const Expr w = g.parameter("w", 2 * random.uniform() - 1);
+      const Expr w = g.parameter(2 * random.uniform() - 1);
       gradients.push_back(w);
       z = z + w * nodes[random.next() % nodes.size()];
     }

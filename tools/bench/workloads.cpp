@@ -72,12 +72,11 @@ void build_neuron_soup(const NeuronSoupData& data, NeuronSoup& soup) {
   for (std::size_t j = 0; j < soup.inputs.size(); ++j)
     soup.feeds.push_back({soup.inputs[j], soup.input_values[j]});
 
-  static const char* const kParameterNames[] = {"w0", "w1", "w2", "w3", "b"};
   soup.parameters.reserve(5 * num_neurons);
   for (std::size_t i = 0; i < num_neurons; ++i) {
     Expr p[5];
     for (int m = 0; m < 5; ++m) {
-      p[m] = g.parameter(kParameterNames[m], data.weights_and_bias[i][static_cast<std::size_t>(m)]);
+      p[m] = g.parameter(data.weights_and_bias[i][static_cast<std::size_t>(m)]);
       soup.parameters.push_back(p[m]);
     }
     const auto& s = data.sources[i];

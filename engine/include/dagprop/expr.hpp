@@ -25,7 +25,7 @@ class Expr {
 
   const Shape& shape() const;
   DType dtype() const;
-  std::string name() const;  // full name with scope, "" when unnamed
+  std::string name() const;  // full name with scope ("input7" for an unnamed input), "" if none
   std::string_view op_name() const;
 
   // The latest value: a leaf's own, or what the last run that computed this node left.

@@ -48,9 +48,9 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
 
   // ---- building
-  // Leaves. A name is optional: an unnamed input or parameter gets one made from its node id
-  // ("input7", "parameter3"), since inputs are fed and parameters saved and drawn by name. Two
-  // parameters may not share a full name (scope included).
+  // Leaves. A name is optional: an unnamed input or parameter is called after its node id
+  // ("input7", "parameter3": full_name_of(), describe(), find(); local_name_of() stays empty).
+  // Two parameters may not share a full name (scope included).
   Expr input(std::string_view name, Shape shape, DType dtype = DType::f64);
   Expr input(Shape shape, DType dtype = DType::f64);
   Expr parameter(std::string_view name, double value, DType dtype = DType::f64);

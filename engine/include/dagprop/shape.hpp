@@ -50,6 +50,10 @@ class Shape {
   std::uint8_t rank_ = 0;
 };
 
+// Declared again here, outside the class: a friend declared only inside it would not be exported
+// by a shared build (the visibility pragma applies to namespace-scope declarations).
+bool operator==(const Shape& a, const Shape& b);
+
 // Row-major strides in elements.
 std::array<std::int64_t, Shape::kMaxRank> strides_of(const Shape& shape);
 

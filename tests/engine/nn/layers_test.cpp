@@ -111,10 +111,10 @@ TEST(Mlp, StacksDenseLayersAndEndsWithLogits) {
 }
 
 TEST(Mlp, UsesTheActivationsInitializerAndTheSameSeedGivesTheSameWeights) {
-  Graph g;
+  Graph g, other;
   SplitMix64 a(9), b(9);
   const Mlp relu_net(g, {.sizes = {1000, 200, 10}, .activation = "relu"}, a);
-  const Mlp same(g, {.sizes = {1000, 200, 10}, .activation = "relu"}, b);
+  const Mlp same(other, {.sizes = {1000, 200, 10}, .activation = "relu"}, b);
   EXPECT_TRUE(bitwise_equal(relu_net.weights()[0].value(), same.weights()[0].value()));
   // He: variance 2 / 1000.
   EXPECT_NEAR(moments_of(Tensor(relu_net.weights()[0].value())).variance, 0.002, 0.0001);
