@@ -66,8 +66,9 @@ std::string in_quotes(std::string_view text) {
 
 // ---------------------------------------------------------------- tensor bytes
 
-// Elements are stored little-endian whatever the host, so files move between machines.
-std::vector<std::byte> little_endian_bytes(const TensorView& tensor) {
+// Elements are stored little-endian whatever the host, so files move between machines. Only a
+// big-endian host calls this (a little-endian one uses its bytes as they are).
+[[maybe_unused]] std::vector<std::byte> little_endian_bytes(const TensorView& tensor) {
   const auto* first = static_cast<const std::byte*>(tensor.raw());
   std::vector<std::byte> bytes(first, first + tensor.nbytes());
   if constexpr (std::endian::native == std::endian::big) {
