@@ -1,16 +1,25 @@
 // Graph files: JSON for the structure (nlohmann-json), base64 of little-endian bytes for tensor
-// data. The loader trusts nothing: each field is type-checked, sizes are bounded before anything
-// is allocated, and the graph is rebuilt through the public Graph API so shape rules run again.
+// data, a CRC-32 per tensor. The loader trusts nothing: it reads the file as a stream of SAX
+// events, holding one node at a time rather than the document, so time and memory are linear in
+// the file's size; each field is type-checked, sizes are bounded before anything is allocated,
+// and the graph is rebuilt through the public Graph API so shape rules run again.
 #include <dagprop/graph_io.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
-#include <sstream>
+#include <memory>
+#include <optional>
 
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include <dagprop/error.hpp>
@@ -35,11 +44,32 @@ constexpr std::size_t kMaxIntAttributes = 64;
 // The schema nests five levels deep (root, nodes, node, attrs, attrs.shape); deeper input is
 // refused while parsing, so nesting cannot cost more memory than the file's own size suggests.
 constexpr int kMaxJsonDepth = 16;
+// The largest object of the schema (a node) has 12 fields. A bound lets the duplicate-key check
+// scan an object's fields without ever becoming quadratic on a hostile object of many keys.
+constexpr std::size_t kMaxObjectFields = 16;
+// Strings from the file quoted in a message are cut to this many bytes: a hostile 50 MB op name
+// must not become a 50 MB message.
+constexpr std::size_t kMaxQuotedBytes = 64;
+// The version from which every tensor carries a CRC-32 of its bytes.
+constexpr int kFirstVersionWithCrc = 2;
+// Files are read and written in blocks of this size.
+constexpr std::size_t kIoBlockBytes = std::size_t{1} << 20;
+
+// The text itself, or "first 64 bytes... (N bytes)" for a long one.
+std::string excerpt(std::string_view text) {
+  if (text.size() <= kMaxQuotedBytes) return std::string(text);
+  return std::string(text.substr(0, kMaxQuotedBytes)) + "... (" + std::to_string(text.size()) +
+         " bytes)";
+}
+std::string in_quotes(std::string_view text) {
+  return "'" + excerpt(text) + "'";
+}
 
 // ---------------------------------------------------------------- tensor bytes
 
-// Elements are stored little-endian whatever the host, so files move between machines.
-std::vector<std::byte> little_endian_bytes(const TensorView& tensor) {
+// Elements are stored little-endian whatever the host, so files move between machines. Only a
+// big-endian host calls this (a little-endian one uses its bytes as they are).
+[[maybe_unused]] std::vector<std::byte> little_endian_bytes(const TensorView& tensor) {
   const auto* first = static_cast<const std::byte*>(tensor.raw());
   std::vector<std::byte> bytes(first, first + tensor.nbytes());
   if constexpr (std::endian::native == std::endian::big) {
@@ -52,8 +82,28 @@ std::vector<std::byte> little_endian_bytes(const TensorView& tensor) {
   return bytes;
 }
 
-std::string encode_tensor(const TensorView& tensor) {
-  return base64::encode(little_endian_bytes(tensor));
+// zlib's CRC-32 (the one of gzip and PNG) of the bytes as the file stores them.
+std::uint32_t crc32_of(std::span<const std::byte> bytes) {
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  crc = crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size());
+  return static_cast<std::uint32_t>(crc);
+}
+
+struct EncodedTensor {
+  std::string base64;
+  std::uint32_t crc32 = 0;
+};
+
+EncodedTensor encode_tensor(const TensorView& tensor) {
+  if constexpr (std::endian::native == std::endian::little) {
+    // The host's bytes are the file's: no copy.
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(tensor.raw()),
+                                           tensor.nbytes());
+    return {base64::encode(bytes), crc32_of(bytes)};
+  } else {
+    const std::vector<std::byte> bytes = little_endian_bytes(tensor);
+    return {base64::encode(bytes), crc32_of(bytes)};
+  }
 }
 
 // ---------------------------------------------------------------- writing
@@ -103,7 +153,9 @@ Json node_json(const Graph& graph, NodeId id) {
   if (has_flag(node.flags, NodeFlags::requires_grad)) json["requires_grad"] = true;
   if (has_flag(node.flags, NodeFlags::gradient)) json["gradient"] = true;
   if (graph.is_parameter(id) || graph.is_constant(id)) {
-    json["data"] = encode_tensor(graph.value(id));
+    EncodedTensor encoded = encode_tensor(graph.value(id));
+    json["data"] = std::move(encoded.base64);
+    json["crc32"] = encoded.crc32;
   }
   return json;
 }
@@ -114,25 +166,73 @@ std::string dump(const Json& json) {
 }
 
 Json tensor_entry(NodeId id, const TensorView& tensor) {
+  EncodedTensor encoded = encode_tensor(tensor);
   Json json;
   json["node"] = id;
-  json["data"] = encode_tensor(tensor);
+  json["data"] = std::move(encoded.base64);
+  json["crc32"] = encoded.crc32;
   return json;
 }
 
 // ---------------------------------------------------------------- reading: checked accessors
 
-// Where a field sits, for messages: "node #3 (op add): field 'inputs'".
-struct Where {
-  std::string text;
-  Where field(std::string_view name) const {
-    return {text + ": field '" + std::string(name) + "'"};
+// Where a field sits, for messages: "node #3 (op add): field 'inputs'[2]". A valid file asks for
+// several places per node and prints none, so the text is put together only when a message needs
+// it; until then a place is a node's index and op and the names of a few fields, all views of
+// text that outlives it (string literals, or the entry being read).
+class Where {
+ public:
+  explicit Where(std::string prefix) : prefix_(std::move(prefix)) {}
+  // "node #3 (op add)", "node #3 'w' (op parameter)".
+  static Where node(std::size_t index, std::string_view op, std::string_view name) {
+    Where where{std::string()};
+    where.node_ = true;
+    where.index_ = index;
+    where.op_ = op;
+    where.name_ = name;
+    return where;
   }
-  Where at(std::size_t i) const { return {text + "[" + std::to_string(i) + "]"}; }
+  Where field(std::string_view name) const { return with({name, kNoIndex}); }
+  Where at(std::size_t i) const { return with({{}, i}); }
+
+  std::string text() const {
+    std::string text = prefix_;
+    if (node_) {
+      text = "node #" + std::to_string(index_);
+      if (!name_.empty()) text += " " + in_quotes(name_);
+      if (!op_.empty()) text += " (op " + excerpt(op_) + ")";
+    }
+    for (std::size_t i = 0; i < depth_; ++i) {
+      text += steps_[i].index == kNoIndex ? ": field '" + std::string(steps_[i].field) + "'"
+                                          : "[" + std::to_string(steps_[i].index) + "]";
+    }
+    return text;
+  }
+
+ private:
+  struct Step {
+    std::string_view field;
+    std::size_t index;
+  };
+  static constexpr std::size_t kNoIndex = std::numeric_limits<std::size_t>::max();
+
+  Where with(Step step) const {
+    Where where = *this;
+    if (where.depth_ == where.steps_.size()) where = Where(text());  // deeper than any schema path
+    where.steps_[where.depth_++] = step;
+    return where;
+  }
+
+  std::string prefix_;
+  bool node_ = false;
+  std::size_t index_ = 0;
+  std::string_view op_, name_;
+  std::array<Step, 4> steps_{};
+  std::size_t depth_ = 0;
 };
 
 [[noreturn]] void fail(const Where& where, const std::string& problem) {
-  throw Error(where.text + " " + problem);
+  throw Error(where.text() + " " + problem);
 }
 
 std::string json_type(const Json& value) {
@@ -201,8 +301,18 @@ void check_keys(const Json& object, std::initializer_list<std::string_view> know
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       std::string list;
       for (const std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      fail(where, "has an unknown field '" + key + "' (known: " + list + ")");
+      fail(where, "has an unknown field " + in_quotes(key) + " (known: " + list + ")");
     }
+  }
+}
+
+// Version 1 files have no checksums: a 'crc32' there is as unknown as it was to the dagprop that
+// wrote version 1.
+void check_no_crc_before_version_2(const Json& object, int version, const Where& where) {
+  if (version < kFirstVersionWithCrc && object.contains("crc32")) {
+    fail(where, "has the field 'crc32', which is new in format version " +
+                    std::to_string(kFirstVersionWithCrc) + ", but the file says version " +
+                    std::to_string(version));
   }
 }
 
@@ -239,28 +349,49 @@ DType get_dtype(const Json& value, const Where& where) {
   const std::string& name = get_string(value, where);
   if (name == dtype_name(DType::f32)) return DType::f32;
   if (name == dtype_name(DType::f64)) return DType::f64;
-  fail(where, "is '" + name + "'; use \"float32\" or \"float64\"");
+  fail(where, "is " + in_quotes(name) + "; use \"float32\" or \"float64\"");
 }
 
-// Decodes base64 data into a new tensor of the given shape, after checking its length.
-Tensor get_tensor(const Json& value, const Shape& shape, DType dtype, const Where& where) {
-  const std::string& text = get_string(value, where);
+// Decodes the base64 'data' of `holder` (a node or a values/gradients entry) into a new tensor of
+// the given shape, after checking its length, and from version 2 on checks its 'crc32'. `tensor`
+// names the tensor in a checksum error ("node #3 'w' (op parameter)").
+Tensor get_tensor(const Json& holder, const Shape& shape, DType dtype, const Where& where,
+                  int version, const std::string& tensor) {
+  const Where data_where = where.field("data");
+  const std::string& text = get_string(require(holder, "data", where), data_where);
   const std::size_t nbytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
   if (text.size() != base64::encoded_length(nbytes)) {
-    fail(where, "has " + std::to_string(text.size()) + " base64 characters, but " +
-                    std::string(dtype_name(dtype)) + " " + shape.to_string() + " needs " +
-                    std::to_string(base64::encoded_length(nbytes)) + " (" + std::to_string(nbytes) +
-                    " bytes)");
+    fail(data_where, "has " + std::to_string(text.size()) + " base64 characters, but " +
+                         std::string(dtype_name(dtype)) + " " + shape.to_string() + " needs " +
+                         std::to_string(base64::encoded_length(nbytes)) + " (" +
+                         std::to_string(nbytes) + " bytes)");
   }
-  Tensor tensor(shape, dtype);
-  if (!base64::decode(text, {static_cast<std::byte*>(tensor.view().raw()), nbytes})) {
-    fail(where, "is not valid base64 (RFC 4648, standard alphabet, '=' padding)");
+  std::optional<std::uint32_t> expected_crc;
+  if (version >= kFirstVersionWithCrc) {
+    expected_crc = static_cast<std::uint32_t>(
+        get_integer(require(holder, "crc32", where), where.field("crc32"), 0,
+                    std::numeric_limits<std::uint32_t>::max()));
+  }
+  Tensor tensor_value(shape, dtype);
+  const std::span<std::byte> bytes(static_cast<std::byte*>(tensor_value.view().raw()), nbytes);
+  if (!base64::decode(text, bytes)) {
+    fail(data_where, "is not valid base64 (RFC 4648, standard alphabet, '=' padding)");
+  }
+  if (expected_crc) {
+    const std::uint32_t actual = crc32_of(bytes);
+    if (actual != *expected_crc) {
+      char numbers[64];
+      std::snprintf(numbers, sizeof numbers, "0x%08x, the data gives 0x%08x", *expected_crc,
+                    actual);
+      throw Error("the data of " + tensor + " does not match its CRC-32 (the file says " + numbers +
+                  "): the file was changed or damaged after it was saved; save it again");
+    }
   }
   if constexpr (std::endian::native == std::endian::big) {
-    const std::vector<std::byte> swapped = little_endian_bytes(tensor.view());
-    std::copy(swapped.begin(), swapped.end(), static_cast<std::byte*>(tensor.view().raw()));
+    const std::vector<std::byte> swapped = little_endian_bytes(tensor_value.view());
+    std::copy(swapped.begin(), swapped.end(), bytes.begin());
   }
-  return tensor;
+  return tensor_value;
 }
 
 OpAttrs get_attrs(const Json& value, const Where& where, std::int64_t max_elements) {
@@ -352,15 +483,21 @@ class ScopeStack {
 // ---------------------------------------------------------------- reading: nodes
 
 struct NodeReader {
+  NodeReader(Graph& graph_to_fill, const LoadOptions& load_options, int file_version)
+      : graph(graph_to_fill), options(load_options), version(file_version), scopes(graph) {}
+
   Graph& graph;
   const LoadOptions& options;
+  int version;
   ScopeStack scopes;
   std::size_t index = 0;
 
-  Where where_node(const Json* op) const {
-    std::string text = "node #" + std::to_string(index);
-    if (op != nullptr && op->is_string()) text += " (op " + op->get<std::string>() + ")";
-    return {text};
+  // "node #3 (op add)", and with a name "node #3 'w' (op parameter)"; op and name are views of
+  // the node being read.
+  Where where_node(const Json* op, std::string_view name = {}) const {
+    const bool has_op = op != nullptr && op->is_string();
+    return Where::node(index, has_op ? std::string_view(op->get_ref<const std::string&>()) : "",
+                       name);
   }
 
   void read(const Json& node) {
@@ -368,8 +505,9 @@ struct NodeReader {
     if (!node.is_object()) fail(where, "must be an object, not " + json_type(node));
     check_keys(node,
                {"id", "op", "name", "scope", "dtype", "shape", "inputs", "attrs", "requires_grad",
-                "gradient", "data"},
+                "gradient", "data", "crc32"},
                where);
+    check_no_crc_before_version_2(node, version, where);
     const std::int64_t id = get_integer(require(node, "id", where), where.field("id"), 0,
                                         std::numeric_limits<std::int64_t>::max());
     if (static_cast<std::size_t>(id) != index) {
@@ -379,15 +517,24 @@ struct NodeReader {
     const std::string& op_text = get_string(require(node, "op", where), where.field("op"));
     const std::optional<OpId> op = OpRegistry::global().find(op_text);
     if (!op) {
-      fail(where.field("op"), "names the unknown op '" + op_text +
-                                  "'; register it with OpRegistry::global().add() before "
+      fail(where.field("op"), "names the unknown op " + in_quotes(op_text) +
+                                  "; register it with OpRegistry::global().add() before "
                                   "loading, or check the file's spelling");
     }
     const DType dtype = get_dtype(require(node, "dtype", where), where.field("dtype"));
     const Shape shape =
         get_shape(require(node, "shape", where), where.field("shape"), options.max_elements);
     std::string name;
-    if (const Json* v = optional_field(node, "name")) name = get_string(*v, where.field("name"));
+    if (const Json* v = optional_field(node, "name")) {
+      const std::string& text = get_string(*v, where.field("name"));
+      // Checked before the name costs anything: a graph interns it, pictures draw it.
+      if (text.size() > options.max_name_bytes) {
+        fail(where.field("name"), "is " + std::to_string(text.size()) + " bytes long; at most " +
+                                      std::to_string(options.max_name_bytes) +
+                                      " are accepted (LoadOptions::max_name_bytes)");
+      }
+      name = text;
+    }
     std::string scope;
     if (const Json* v = optional_field(node, "scope")) scope = get_string(*v, where.field("scope"));
     scopes.enter(scope, where.field("scope"));
@@ -415,15 +562,17 @@ struct NodeReader {
         fail(where.field(field), "is given, but leaves have no inputs or attributes");
     }
     if (op == op_id(LeafOp::input)) {
-      if (optional_field(node, "data") != nullptr) {
-        fail(where.field("data"),
-             "is given, but inputs are fed per run; save their latest value under 'values'");
+      for (const char* field : {"data", "crc32"}) {
+        if (optional_field(node, field) != nullptr) {
+          fail(where.field(field),
+               "is given, but inputs are fed per run; save their latest value under 'values'");
+        }
       }
       if (name.empty()) fail(where, "needs a 'name': inputs are fed by name");
       return graph.input(name, shape, dtype);
     }
-    const Tensor value =
-        get_tensor(require(node, "data", where), shape, dtype, where.field("data"));
+    const Tensor value = get_tensor(node, shape, dtype, where, version,
+                                    where_node(optional_field(node, "op"), name).text());
     if (op == op_id(LeafOp::parameter)) {
       if (name.empty()) fail(where, "needs a 'name': optimizers and pictures refer to it");
       return graph.parameter(name, value);
@@ -433,10 +582,12 @@ struct NodeReader {
 
   Expr read_op(const Json& node, OpId op, const std::string& name, const Shape& shape, DType dtype,
                const Where& where) {
-    if (optional_field(node, "data") != nullptr) {
-      fail(where.field("data"),
-           "is given, but only parameters and constants hold data; save an op's latest value "
-           "under 'values'");
+    for (const char* field : {"data", "crc32"}) {
+      if (optional_field(node, field) != nullptr) {
+        fail(where.field(field),
+             "is given, but only parameters and constants hold data; save an op's latest value "
+             "under 'values'");
+      }
     }
     const Json& inputs_json = require(node, "inputs", where);
     if (!inputs_json.is_array())
@@ -473,65 +624,417 @@ struct NodeReader {
   }
 };
 
-void read_tensors(const Json& root, std::string_view key, const Graph& graph,
-                  std::unordered_map<NodeId, Tensor>& into) {
-  const Json* list = optional_field(root, key);
-  if (list == nullptr) return;
-  const Where where{"field '" + std::string(key) + "'"};
-  if (!list->is_array()) fail(where, "must be an array, not " + json_type(*list));
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    const Json& entry = (*list)[i];
-    const Where entry_where = where.at(i);
-    if (!entry.is_object()) fail(entry_where, "must be an object, not " + json_type(entry));
-    check_keys(entry, {"node", "data"}, entry_where);
-    if (graph.size() == 0) fail(entry_where, "refers to a node, but the graph has none");
-    const auto id = static_cast<NodeId>(get_integer(require(entry, "node", entry_where),
-                                                    entry_where.field("node"), 0,
-                                                    static_cast<std::int64_t>(graph.size()) - 1));
-    if (into.contains(id)) fail(entry_where, "repeats node #" + std::to_string(id));
-    into.emplace(id, get_tensor(require(entry, "data", entry_where), graph.shape_of(id),
-                                graph.node(id).dtype, entry_where.field("data")));
-  }
+// ---------------------------------------------------------------- reading: the file as a stream
+
+// The top-level fields, in the order write_graph gives them.
+constexpr std::array<std::string_view, 6> kTopFields = {"format", "version",   "nodes",
+                                                        "values", "gradients", "anomaly_node"};
+enum class TopField { format, version, nodes, values, gradients, anomaly_node };
+
+std::string known_top_fields() {
+  std::string list;
+  for (const std::string_view k : kTopFields) list += (list.empty() ? "" : ", ") + std::string(k);
+  return list;
 }
 
-Json parse_json(std::string_view text) {
-  const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t, Json&) {
-    if (depth > kMaxJsonDepth) {
+// Reads a graph file from nlohmann's SAX events (nlohmann::json::sax_parse). The top-level object
+// and its lists ('nodes', 'values', 'gradients') are followed event by event; each entry of a
+// list is collected into a small Json value and read as soon as it closes, then dropped. So the
+// document is never built: time is linear in the file's size and memory holds the graph and one
+// entry. Along the way it enforces what a DOM parser would not: a nesting limit that costs one
+// comparison per container, no duplicate keys, and a bound on the fields of any object.
+class GraphFileReader {
+ public:
+  explicit GraphFileReader(const LoadOptions& options)
+      : options_(options), loaded_{std::make_unique<Graph>(), {}} {}
+
+  LoadedGraph finish() {
+    if (state_ != State::done) throw Error("not valid JSON: the graph file ended early");
+    return std::move(loaded_);
+  }
+
+  // ---- nlohmann's SAX interface; every refusal throws dagprop::Error.
+  bool null() { return scalar(nullptr); }
+  bool boolean(bool value) { return scalar(value); }
+  bool number_integer(Json::number_integer_t value) { return scalar(value); }
+  bool number_unsigned(Json::number_unsigned_t value) { return scalar(value); }
+  bool number_float(Json::number_float_t value, const Json::string_t&) { return scalar(value); }
+  bool string(Json::string_t& value) { return scalar(std::move(value)); }
+  bool binary(Json::binary_t&) { return scalar(nullptr); }  // not produced by JSON text
+  bool start_object(std::size_t) { return open(Json::object()); }
+  bool start_array(std::size_t) { return open(Json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(Json::string_t& key) {
+    if (!building()) return top_key(key);
+    Json& object = *open_.back();
+    if (object.contains(key)) fail(where_building(), "has the field " + in_quotes(key) + " twice");
+    if (object.size() >= kMaxObjectFields) {
+      fail(where_building(), "has more than " + std::to_string(kMaxObjectFields) +
+                                 " fields; no object of a graph file has as many");
+    }
+    key_ = std::move(key);
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    throw Error("not valid JSON (" + excerpt(e.what()) +
+                "); the file is truncated or not a dagprop graph file");
+  }
+
+ private:
+  // Where the reader stands between events that are not inside a collected value.
+  enum class State { start, top, top_value, list, done };
+
+  bool building() const { return !open_.empty(); }
+
+  // ---- containers
+  bool open(Json container) {
+    if (++depth_ > kMaxJsonDepth) {
       throw Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                   " levels; a graph file needs at most 5");
     }
+    const bool is_array = container.is_array();
+    switch (building() ? State::list : state_) {
+      case State::start:
+        if (is_array) fail(top_, "must hold a JSON object, not an array");
+        state_ = State::top;
+        return true;
+      case State::top_value:
+        if (is_array && (field_ == TopField::nodes || field_ == TopField::values ||
+                         field_ == TopField::gradients)) {
+          begin_list();
+          return true;
+        }
+        break;
+      case State::list:
+        // Inside a collected value, an array holds numbers only (shapes, inputs, ints).
+        if (building() && open_.back()->is_array()) {
+          fail(where_building(), "holds " + std::string(is_array ? "an array" : "an object") +
+                                     "; arrays in a graph file hold numbers");
+        }
+        break;
+      default:
+        break;
+    }
+    // An object's fields are a vector of pairs with const keys, which grow by copying: room for
+    // the most any object may hold is made once.
+    if (!is_array) container.get_ref<Json::object_t&>().reserve(kMaxObjectFields);
+    open_.push_back(place(std::move(container)));
     return true;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), limit_depth);
-  } catch (const Json::exception& e) {
-    throw Error(std::string("not valid JSON (") + e.what() +
-                "); the file is truncated or not a dagprop graph file");
   }
+
+  bool close() {
+    --depth_;
+    if (building()) {
+      open_.pop_back();
+      if (!building()) value_done();
+      return true;
+    }
+    if (state_ == State::list) {
+      end_list();
+    } else {
+      end_top();  // only the top-level object closes outside a value or list
+    }
+    return true;
+  }
+
+  // ---- values: scalars, and containers being collected
+  template <typename T>
+  bool scalar(T&& value) {
+    if (state_ == State::start) {
+      fail(top_, "must hold a JSON object, not " + json_type(Json(std::forward<T>(value))));
+    }
+    place(Json(std::forward<T>(value)));
+    if (!building()) value_done();
+    return true;
+  }
+
+  // Puts a value where the event stream says: the value itself, an array's next element or the
+  // field of the last key. Only the innermost open container grows, so pointers to the outer ones
+  // stay valid.
+  Json* place(Json&& value) {
+    if (!building()) {
+      value_ = std::move(value);
+      return &value_;
+    }
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    // key() has refused a repeated key, so the field is appended without another search.
+    auto& fields = parent.get_ref<Json::object_t&>();
+    fields.emplace_back(std::move(key_), std::move(value));
+    return &fields.back().second;
+  }
+
+  // A value is complete: a top-level field's value or a list's entry.
+  void value_done() {
+    if (state_ == State::list) {
+      read_entry(value_);
+      ++entry_;
+    } else {
+      read_top_value(value_);
+      state_ = State::top;
+    }
+    value_ = Json();
+  }
+
+  // Where the innermost open container of the value being collected stands, for messages about
+  // its keys or nesting: "node #3 (op sum): field 'attrs'".
+  Where where_building() const {
+    Where where = list_where();
+    if (state_ == State::list && field_ == TopField::nodes) {
+      where = node_reader_->where_node(value_.is_object() ? optional_field(value_, "op") : nullptr);
+    } else if (state_ == State::list) {
+      where = where.at(entry_);
+    }
+    // Each open container is the last element of the one that holds it.
+    for (std::size_t i = 1; i < open_.size(); ++i) {
+      const Json& parent = *open_[i - 1];
+      where = parent.is_array() ? where.at(parent.size() - 1)
+                                : where.field(parent.get_ref<const Json::object_t&>().back().first);
+    }
+    return where;
+  }
+
+  Where list_where() const { return top_.field(kTopFields[static_cast<std::size_t>(field_)]); }
+
+  // ---- the top-level object
+  bool top_key(const std::string& key) {
+    const auto it = std::find(kTopFields.begin(), kTopFields.end(), key);
+    if (it == kTopFields.end()) {
+      fail(top_, "has an unknown field " + in_quotes(key) + " (known: " + known_top_fields() + ")");
+    }
+    field_ = static_cast<TopField>(it - kTopFields.begin());
+    const auto bit = std::size_t{1} << static_cast<std::size_t>(field_);
+    if ((seen_ & bit) != 0) fail(top_, "has the field '" + key + "' twice");
+    seen_ |= bit;
+    state_ = State::top_value;
+    return true;
+  }
+
+  bool seen(TopField field) const {
+    return (seen_ & (std::size_t{1} << static_cast<std::size_t>(field))) != 0;
+  }
+
+  void read_top_value(const Json& value) {
+    const Where where = top_.field(kTopFields[static_cast<std::size_t>(field_)]);
+    switch (field_) {
+      case TopField::format: {
+        const std::string& format = get_string(value, where);
+        if (format != kFormatName) {
+          fail(where, "is " + in_quotes(format) + "; a dagprop graph file says '" +
+                          std::string(kFormatName) + "'");
+        }
+        break;
+      }
+      case TopField::version: {
+        const std::int64_t version =
+            get_integer(value, where, 1, std::numeric_limits<std::int64_t>::max());
+        if (version > kGraphFileVersion) {
+          throw Error("the graph file has format version " + std::to_string(version) +
+                      ", newer than this dagprop reads (up to " +
+                      std::to_string(kGraphFileVersion) + "); upgrade dagprop to load it");
+        }
+        version_ = static_cast<int>(version);
+        break;
+      }
+      case TopField::anomaly_node:
+        anomaly_node_ = value;  // checked once the nodes are known
+        break;
+      default:  // the lists, given as something other than an array
+        fail(where, "must be an array, not " + json_type(value));
+    }
+  }
+
+  void end_top() {
+    for (const TopField field : {TopField::format, TopField::version, TopField::nodes}) {
+      if (!seen(field)) {
+        fail(top_, "is missing the field '" +
+                       std::string(kTopFields[static_cast<std::size_t>(field)]) + "'");
+      }
+    }
+    if (!anomaly_node_.is_null()) {
+      const Where where = top_.field("anomaly_node");
+      if (loaded_.graph->size() == 0) fail(where, "is set in an empty graph");
+      GraphInternals::set_anomaly_node(
+          *loaded_.graph,
+          static_cast<NodeId>(get_integer(anomaly_node_, where, 0,
+                                          static_cast<std::int64_t>(loaded_.graph->size()) - 1)));
+    }
+    state_ = State::done;
+  }
+
+  // ---- the lists
+  void begin_list() {
+    if (field_ == TopField::nodes) {
+      // The version decides what a node may hold, so it must be known before the first one.
+      for (const TopField field : {TopField::format, TopField::version}) {
+        if (!seen(field)) {
+          fail(top_, "is missing the field '" +
+                         std::string(kTopFields[static_cast<std::size_t>(field)]) +
+                         "' before 'nodes' (a graph file starts with its format and version)");
+        }
+      }
+      node_reader_.emplace(*loaded_.graph, options_, version_);
+    } else if (!nodes_done_) {
+      fail(list_where(), "comes before 'nodes'; a graph file lists its nodes first");
+    }
+    state_ = State::list;
+    entry_ = 0;
+  }
+
+  void end_list() {
+    if (field_ == TopField::nodes) {
+      node_reader_.reset();  // closes the scopes the last nodes were built in
+      nodes_done_ = true;
+    }
+    state_ = State::top;
+  }
+
+  void read_entry(const Json& entry) {
+    if (field_ == TopField::nodes) {
+      node_reader_->read(entry);
+      return;
+    }
+    const Where where = list_where().at(entry_);
+    const Graph& graph = *loaded_.graph;
+    if (!entry.is_object()) fail(where, "must be an object, not " + json_type(entry));
+    check_keys(entry, {"node", "data", "crc32"}, where);
+    check_no_crc_before_version_2(entry, version_, where);
+    if (graph.size() == 0) fail(where, "refers to a node, but the graph has none");
+    const auto id =
+        static_cast<NodeId>(get_integer(require(entry, "node", where), where.field("node"), 0,
+                                        static_cast<std::int64_t>(graph.size()) - 1));
+    auto& into = field_ == TopField::values ? loaded_.snapshot.values : loaded_.snapshot.gradients;
+    if (into.contains(id)) fail(where, "repeats node #" + std::to_string(id));
+    const std::string tensor =
+        std::string(field_ == TopField::values ? "the value" : "the gradient") + " of node " +
+        graph.describe(id) + " (field '" +
+        std::string(kTopFields[static_cast<std::size_t>(field_)]) + "'[" + std::to_string(entry_) +
+        "])";
+    into.emplace(
+        id, get_tensor(entry, graph.shape_of(id), graph.node(id).dtype, where, version_, tensor));
+  }
+
+  const LoadOptions& options_;
+  LoadedGraph loaded_;
+  const Where top_{"the file"};
+  State state_ = State::start;
+  int depth_ = 0;
+  std::size_t seen_ = 0;  // a bit per TopField
+  TopField field_ = TopField::format;
+  int version_ = 1;
+  bool nodes_done_ = false;
+  Json anomaly_node_;
+  std::optional<NodeReader> node_reader_;
+  std::size_t entry_ = 0;
+  // The value being collected, its open containers (innermost last) and the last key read.
+  Json value_;
+  std::vector<Json*> open_;
+  std::string key_;
+};
+
+// A file read in blocks, seen by the parser through BlockIterator: parsing from memory is faster
+// than through std::istream (about a tenth of a load's time went to its per-character calls), and
+// the file's text is never held whole.
+class FileBlocks {
+ public:
+  explicit FileBlocks(std::FILE* file) : file_(file), buffer_(kIoBlockBytes) {}
+  bool at_end() {
+    if (position_ < size_) return false;
+    position_ = 0;
+    size_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+    if (size_ == 0 && std::ferror(file_) != 0) read_error_ = errno;
+    return size_ == 0;
+  }
+  const char& current() const { return buffer_[position_]; }
+  void next() { ++position_; }
+  int read_error() const { return read_error_; }
+
+ private:
+  std::FILE* file_;
+  std::vector<char> buffer_;
+  std::size_t position_ = 0, size_ = 0;
+  int read_error_ = 0;
+};
+
+// An input iterator over FileBlocks, compared only with the end (a null one), which is what
+// nlohmann's iterator input adapter does.
+class BlockIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  BlockIterator() = default;
+  explicit BlockIterator(FileBlocks& blocks) : blocks_(&blocks) {}
+  reference operator*() const { return blocks_->current(); }
+  BlockIterator& operator++() {
+    blocks_->next();
+    return *this;
+  }
+  friend bool operator==(const BlockIterator& a, const BlockIterator& b) {
+    return a.at_end() == b.at_end();
+  }
+
+ private:
+  bool at_end() const { return blocks_ == nullptr || blocks_->at_end(); }
+  FileBlocks* blocks_ = nullptr;
+};
+
+LoadedGraph read_stream(const char* first, const char* last, const LoadOptions& options) {
+  GraphFileReader reader(options);
+  // strict: nothing but white space may follow the object.
+  Json::sax_parse(first, last, &reader, nlohmann::json::input_format_t::json, /*strict=*/true);
+  return reader.finish();
 }
 
-}  // namespace
+LoadedGraph read_stream(FileBlocks& blocks, const LoadOptions& options) {
+  GraphFileReader reader(options);
+  Json::sax_parse(BlockIterator(blocks), BlockIterator(), &reader,
+                  nlohmann::json::input_format_t::json, /*strict=*/true);
+  return reader.finish();
+}
 
-// ---------------------------------------------------------------- public functions
+// ---------------------------------------------------------------- writing: the stream
 
-std::string write_graph(const Graph& graph, const SaveOptions& options) {
+// Writes the file in blocks to `emit` (a string, or a file), so that saving holds one block and
+// one node's text rather than the whole file.
+void write_graph_blocks(const Graph& graph, const SaveOptions& options,
+                        const std::function<void(std::string_view)>& emit) {
+  std::string block;
+  auto add = [&](std::string_view text) {
+    block += text;
+    if (block.size() >= kIoBlockBytes) {
+      emit(block);
+      block.clear();
+    }
+  };
   // One line per node and per tensor entry: readable, and diffs show which node changed.
-  std::string text = "{\n \"format\": " + dump(kFormatName) +
-                     ",\n \"version\": " + std::to_string(kGraphFileVersion) + ",\n \"nodes\": [";
+  add("{\n \"format\": " + dump(kFormatName) +
+      ",\n \"version\": " + std::to_string(kGraphFileVersion) + ",\n \"nodes\": [");
   for (NodeId id = 0; id < graph.size(); ++id) {
-    text += (id == 0 ? "\n  " : ",\n  ") + dump(node_json(graph, id));
+    add(id == 0 ? "\n  " : ",\n  ");
+    add(dump(node_json(graph, id)));
   }
-  text += "\n ]";
+  add("\n ]");
   auto write_list = [&](std::string_view key, auto latest) {
-    text += ",\n \"" + std::string(key) + "\": [";
+    add(",\n \"" + std::string(key) + "\": [");
     bool first = true;
     for (NodeId id = 0; id < graph.size(); ++id) {
       if (const std::optional<TensorView> tensor = latest(id)) {
-        text += (first ? "\n  " : ",\n  ") + dump(tensor_entry(id, *tensor));
+        add(first ? "\n  " : ",\n  ");
+        add(dump(tensor_entry(id, *tensor)));
         first = false;
       }
     }
-    text += "\n ]";
+    add("\n ]");
   };
   if (options.values) {
     write_list("values", [&](NodeId id) -> std::optional<TensorView> {
@@ -545,17 +1048,41 @@ std::string write_graph(const Graph& graph, const SaveOptions& options) {
                [&](NodeId id) { return latest_gradient(graph, options.snapshot, id); });
   }
   if (graph.anomaly_node() != kNoNode)
-    text += ",\n \"anomaly_node\": " + std::to_string(graph.anomaly_node());
-  return text + "\n}\n";
+    add(",\n \"anomaly_node\": " + std::to_string(graph.anomaly_node()));
+  add("\n}\n");
+  if (!block.empty()) emit(block);
+}
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- public functions
+
+std::string write_graph(const Graph& graph, const SaveOptions& options) {
+  std::string text;
+  write_graph_blocks(graph, options, [&](std::string_view block) { text += block; });
+  return text;
 }
 
 void save_graph(const Graph& graph, const std::string& path, const SaveOptions& options) {
-  const std::string text = write_graph(graph, options);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("cannot open '" + path + "' to save the graph: check the directory");
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) throw Error("writing the graph to '" + path + "' failed (disk full?)");
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  if (!file) {
+    throw Error("cannot open '" + path + "' to save the graph: " + std::strerror(errno) +
+                "; check that the directory exists and is writable");
+  }
+  auto failed = [&](int error) {
+    return Error("writing the graph to '" + path + "' failed: " + std::strerror(error) +
+                 "; the file is incomplete (free space, or choose another place, and save again)");
+  };
+  write_graph_blocks(graph, options, [&](std::string_view block) {
+    if (std::fwrite(block.data(), 1, block.size(), file.get()) != block.size()) throw failed(errno);
+  });
+  // Buffered bytes reach the device here; a full disk often shows only now.
+  if (std::fflush(file.get()) != 0) throw failed(errno);
+  if (std::fclose(file.release()) != 0) throw failed(errno);
 }
 
 LoadedGraph read_graph(std::string_view text, const LoadOptions& options) {
@@ -563,40 +1090,7 @@ LoadedGraph read_graph(std::string_view text, const LoadOptions& options) {
     throw Error("the graph file has " + std::to_string(text.size()) + " bytes, over the limit of " +
                 std::to_string(options.max_file_bytes) + " (LoadOptions::max_file_bytes)");
   }
-  const Json root = parse_json(text);
-  const Where top{"the file"};
-  if (!root.is_object()) fail(top, "must hold a JSON object, not " + json_type(root));
-  check_keys(root, {"format", "version", "nodes", "values", "gradients", "anomaly_node"}, top);
-  const std::string& format = get_string(require(root, "format", top), top.field("format"));
-  if (format != kFormatName) {
-    fail(top.field("format"),
-         "is '" + format + "'; a dagprop graph file says '" + std::string(kFormatName) + "'");
-  }
-  const std::int64_t version = get_integer(require(root, "version", top), top.field("version"), 1,
-                                           std::numeric_limits<std::int64_t>::max());
-  if (version > kGraphFileVersion) {
-    throw Error("the graph file has format version " + std::to_string(version) +
-                ", newer than this dagprop reads (up to " + std::to_string(kGraphFileVersion) +
-                "); upgrade dagprop to load it");
-  }
-  const Json& nodes = require(root, "nodes", top);
-  if (!nodes.is_array()) fail(top.field("nodes"), "must be an array, not " + json_type(nodes));
-
-  LoadedGraph loaded{std::make_unique<Graph>(), {}};
-  {
-    NodeReader reader{*loaded.graph, options, ScopeStack(*loaded.graph)};
-    for (const Json& node : nodes) reader.read(node);
-  }
-  read_tensors(root, "values", *loaded.graph, loaded.snapshot.values);
-  read_tensors(root, "gradients", *loaded.graph, loaded.snapshot.gradients);
-  if (const Json* v = optional_field(root, "anomaly_node")) {
-    if (loaded.graph->size() == 0) fail(top.field("anomaly_node"), "is set in an empty graph");
-    GraphInternals::set_anomaly_node(
-        *loaded.graph,
-        static_cast<NodeId>(get_integer(*v, top.field("anomaly_node"), 0,
-                                        static_cast<std::int64_t>(loaded.graph->size()) - 1)));
-  }
-  return loaded;
+  return read_stream(text.data(), text.data() + text.size(), options);
 }
 
 LoadedGraph load_graph(const std::string& path, const LoadOptions& options) {
@@ -608,13 +1102,17 @@ LoadedGraph load_graph(const std::string& path, const LoadOptions& options) {
                 " bytes, over the limit of " + std::to_string(options.max_file_bytes) +
                 " (LoadOptions::max_file_bytes)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open graph file '" + path + "'");
-  std::ostringstream contents;
-  contents << in.rdbuf();
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) throw Error("cannot open graph file '" + path + "': " + std::strerror(errno));
+  FileBlocks blocks(file.get());
   try {
-    return read_graph(contents.str(), options);
+    return read_stream(blocks, options);
   } catch (const Error& e) {
+    // A read error looks like the end of the file to the parser; say what it really was.
+    if (blocks.read_error() != 0) {
+      throw Error("reading graph file '" + path +
+                  "' failed: " + std::strerror(blocks.read_error()));
+    }
     throw Error("graph file '" + path + "': " + e.what());
   }
 }
