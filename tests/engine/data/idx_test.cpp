@@ -203,8 +203,9 @@ TEST(FashionMnist, ReadsAFolderOfIdxFiles) {
 
 TEST(IdxDataset, KeepsTheImageShapeOfAnExample) {
   const TempDir dir;
-  const Dataset d = load_idx_dataset(dir.write("i.idx", ubyte_file({2, 3, 5})),
-                                     dir.write("l.idx", idx_header(0x08, {2}) + "\x01\x00"));
+  const Dataset d =
+      load_idx_dataset(dir.write("i.idx", ubyte_file({2, 3, 5})),
+                       dir.write("l.idx", idx_header(0x08, {2}) + std::string("\x01\x00", 2)));
   EXPECT_EQ(d.example_shape, (std::vector<std::int64_t>{3, 5}));
   EXPECT_EQ(d.num_features(), 15);
 }

@@ -251,8 +251,8 @@ TEST(CheckpointFile, DeclaredSizesAreCheckedBeforeAllocating) {
               HasSubstr("holds 4 base64 characters, but 4000000 bytes of float32 need 5333336"));
   EXPECT_THAT(error_reading(head + "\"shape\": [2, -1], \"data\": \"\"}]}"),
               HasSubstr("must hold whole numbers >= 0"));
-  EXPECT_THAT(error_reading(head + "\"shape\": [1], \"data\": \"AAAAAA==\"}]}"),
-              HasSubstr("but 4 bytes of float32 need 8"));
+  EXPECT_THAT(error_reading(head + "\"shape\": [1], \"data\": \"AAAAAAAAAAAA\"}]}"),
+              HasSubstr("holds 12 base64 characters, but 4 bytes of float32 need 8"));
 }
 
 TEST(CheckpointFile, DeeplyNestedJsonIsAnErrorNotACrash) {
