@@ -22,6 +22,20 @@ write_idx(${fashion}/train-labels-idx1-ubyte "\\000\\000\\010\\001\\000\\000\\00
 write_idx(${fashion}/t10k-images-idx3-ubyte "\\000\\000\\010\\003\\000\\000\\000\\001\\000\\000\\000\\016\\000\\000\\000\\070" 784)
 write_idx(${fashion}/t10k-labels-idx1-ubyte "\\000\\000\\010\\001\\000\\000\\000\\001" 1)
 
+# A good Fashion-MNIST folder (28x28 images), and a small trained model for eval and predict.
+set(fashion_good ${WORK}/fashion_good)
+file(MAKE_DIRECTORY ${fashion_good})
+write_idx(${fashion_good}/train-images-idx3-ubyte "\\000\\000\\010\\003\\000\\000\\000\\002\\000\\000\\000\\034\\000\\000\\000\\034" 1568)
+write_idx(${fashion_good}/train-labels-idx1-ubyte "\\000\\000\\010\\001\\000\\000\\000\\002" 2)
+write_idx(${fashion_good}/t10k-images-idx3-ubyte "\\000\\000\\010\\003\\000\\000\\000\\001\\000\\000\\000\\034\\000\\000\\000\\034" 784)
+write_idx(${fashion_good}/t10k-labels-idx1-ubyte "\\000\\000\\010\\001\\000\\000\\000\\001" 1)
+execute_process(COMMAND ${DAGPROP} train --data xor --samples 200 --hidden 4 --epochs 1 --batch 20
+                        --no-plots --out ${WORK}/model
+                OUTPUT_QUIET ERROR_VARIABLE err RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "cannot train the model the eval rows use: ${err}")
+endif()
+
 # status | stdout (- or full: /dev/full) | regex | arguments... ('.' stands for ';', which would
 # split a row; <empty> for an empty argument, which a CMake list cannot hold)
 # 105: a value CLI11 refuses through our checks; 2: no or an unknown command; 1: dagprop::Error.
@@ -70,6 +84,9 @@ set(rows
   "1|-|--resume takes no other options \\(got --epochs\\)|train|--resume|${WORK}|--epochs|3"
   "1|-|model '${MODEL}' is a graph file but not a classifier written by dagprop train|eval|${MODEL}|--data|xor"
   "1|-|cannot read graph file '${WORK}/none.json'|predict|${WORK}/none.json|--data|xor"
+  "1|-|cannot write '/sys/predictions.csv': Permission denied. check that its folder exists|predict|${WORK}/model/model.json|--data|xor|--samples|200|-o|/sys/predictions.csv"
+  "1|-|cannot write '${WORK}/missing/eval.json': No such file or directory. check that its folder exists|eval|${WORK}/model/model.json|--data|xor|--samples|200|-o|${WORK}/missing/eval.json"
+  "1|-|model '${WORK}/model/model.json' takes 2 features per example, but fashion-mnist/test has 784|eval|${WORK}/model/model.json|--data|fashion-mnist|--data-dir|${fashion_good}"
   "1|full|cannot write the output to standard output: No space left on device|info|${MODEL}"
   "1|full|cannot write the DOT text to standard output: No space left on device|dot|${MODEL}"
 )

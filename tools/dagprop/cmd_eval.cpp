@@ -1,6 +1,8 @@
 // `dagprop eval MODEL`: a trained classifier's accuracy on a dataset, its confusion matrix and the
 // accuracy of each class; -o also writes them as JSON.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -84,12 +86,14 @@ void run_eval(const EvalCommand& c) {
                                            {"split", c.input.split}, {"examples", n},
                                            {"correct", correct},     {"accuracy", accuracy},
                                            {"confusion", confusion}, {"per_class", per_class}};
+    errno = 0;
     std::ofstream file(c.output);
     file << report.dump(2) << '\n';
     file.close();
     if (!file) {
       throw Error("cannot write '" + c.output +
-                  "': check that its folder exists and is writable, or choose another -o");
+                  "': " + (errno != 0 ? std::strerror(errno) : "write error") +
+                  "; check that its folder exists and is writable, or choose another -o");
     }
     std::printf("wrote %s\n", c.output.c_str());
   }

@@ -62,10 +62,12 @@ void run_predict(const PredictCommand& c) {
     }
     return;
   }
+  errno = 0;
   std::ofstream file(c.output);
   if (!file) {
     throw Error("cannot write '" + c.output +
-                "': check that its folder exists and is writable, or choose another -o");
+                "': " + (errno != 0 ? std::strerror(errno) : "cannot open") +
+                "; check that its folder exists and is writable, or choose another -o");
   }
   write_predictions(file, dataset, logits, model.classes);
   file.close();
