@@ -1,6 +1,9 @@
 // `dagprop dot FILE`: draws a saved graph, with the values and gradients the file carries. DOT goes
 // to standard output unless -o names a picture file (.svg, .png, .pdf or .dot).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@
 #include <dagprop/graph_io.hpp>
 
 #include "commands.hpp"
+#include "options.hpp"
 
 namespace dagprop::cli {
 namespace {
@@ -40,6 +44,46 @@ NodeId resolve_node(Graph& graph, const std::string& text) {
   return graph.find(text).id();
 }
 
+// A --collapse name must be a scope of the graph (a whole prefix of some node's scope path, so
+// "layer1" matches "layer1/W" but not "layer10/W"); a misspelled one would be silently ignored.
+void check_collapse_names(const Graph& graph, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    bool found = false;
+    for (NodeId id = 0; id < graph.size() && !found; ++id) {
+      const std::string_view scope = graph.scope_of(id);
+      found = name == "*" ? !scope.empty()
+                          : scope.starts_with(name) &&
+                                (scope.size() == name.size() || scope[name.size()] == '/');
+    }
+    if (!found) {
+      std::string scopes;
+      for (NodeId id = 0; id < graph.size(); ++id) {
+        const std::string_view scope = graph.scope_of(id);
+        const std::string top(scope.substr(0, scope.find('/')));
+        if (!top.empty() && scopes.find("'" + top + "'") == std::string::npos)
+          scopes += (scopes.empty() ? "'" : ", '") + top + "'";
+      }
+      throw Error("--collapse '" + name + "' matches no scope of the graph; " +
+                  (scopes.empty() ? std::string("it has no scopes")
+                                  : "its top-level scopes are " + scopes) +
+                  " ('*' collapses them all)");
+    }
+  }
+}
+
+// Opening the picture file before the layout work: a folder that is missing or not writable is
+// reported with the path and the system's reason.
+void check_writable(const std::string& path) {
+  const bool existed = std::filesystem::exists(path);
+  std::FILE* file = std::fopen(path.c_str(), "ab");
+  if (file == nullptr) {
+    throw Error("cannot write the picture '" + path + "': " + std::strerror(errno) +
+                "; check that its folder exists and is writable, or choose another -o");
+  }
+  std::fclose(file);
+  if (!existed) std::filesystem::remove(path);
+}
+
 void draw(const DotSettings& settings) {
   LoadedGraph loaded = load_graph(settings.file);
   DotOptions options;
@@ -50,12 +94,17 @@ void draw(const DotSettings& settings) {
   options.rankdir = settings.rankdir;
   options.legend = !settings.no_legend;
   options.title = settings.file;
+  check_collapse_names(*loaded.graph, settings.collapse);
   if (!settings.focus.empty()) options.focus = resolve_node(*loaded.graph, settings.focus);
   if (settings.output.empty()) {
     const std::string dot = to_dot(*loaded.graph, options);
-    std::fwrite(dot.data(), 1, dot.size(), stdout);
+    if (std::fwrite(dot.data(), 1, dot.size(), stdout) != dot.size() || std::fflush(stdout) != 0) {
+      throw Error("cannot write the DOT text to standard output: " +
+                  std::string(std::strerror(errno)));
+    }
     return;
   }
+  check_writable(settings.output);
   render(*loaded.graph, settings.output, options);
   std::printf("dagprop: drew %s into %s\n", settings.file.c_str(), settings.output.c_str());
 }
@@ -78,8 +127,10 @@ void add_dot_command(CLI::App& app) {
   dot->add_option("--focus", settings->focus,
                   "Draw only this node and what it depends on: a full name (layer1/W) or #id");
   dot->add_option("--top-k", settings->top_k,
-                  "Draw only the K nodes with the largest gradients (0: all)");
-  dot->add_option("--rankdir", settings->rankdir, "Direction of data flow: LR or TB")
+                  "Draw only the K nodes with the largest gradients (0: all)")
+      ->check(whole_number_from_to(0, std::int64_t{1} << 40));
+  dot->add_option("--rankdir", settings->rankdir,
+                  "Direction of data flow: LR (left to right), TB (top to bottom), RL or BT")
       ->check(CLI::IsMember({"LR", "TB", "RL", "BT"}));
   dot->add_flag("--no-legend", settings->no_legend, "Leave out the colour scale and style legend");
   dot->callback([settings] { draw(*settings); });

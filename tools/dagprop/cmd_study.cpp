@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "experiment.hpp"
 #include "gnuplot.hpp"
+#include "options.hpp"
 #include "progress.hpp"
 
 namespace dagprop::cli {
@@ -480,22 +481,24 @@ void add_study_command(CLI::App& app) {
       ->capture_default_str();
   activations->add_option("--seeds", command->seeds, "Seeds per activation")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  activations->add_option("--first-seed", command->first_seed, "First seed")->capture_default_str();
+      ->check(whole_number_from_to(1, 100));
+  activations->add_option("--first-seed", command->first_seed, "First seed")
+      ->capture_default_str()
+      ->check(seed_number());
   activations
       ->add_option("--threshold", command->threshold, "Test accuracy whose first epoch is reported")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_from_to(0.0, 1.0));
   activations
       ->add_option("--probes-per-epoch", command->probes_per_epoch,
                    "Gradient-norm and unit probes per epoch")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+      ->check(whole_number_from_to(1, 1000));
   activations
       ->add_option("--probe-examples", command->training.probe_examples,
                    "Training examples the unit statistics are measured on")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+      ->check(whole_number_from_to(1, 100000));
   activations->add_option("--out", command->out, "Output folder")->capture_default_str();
   activations->add_flag("--no-plots", command->no_plots, "Skip the gnuplot figures");
   activations->callback([command] { run_study(*command); });

@@ -8,6 +8,8 @@ namespace dagprop::cli {
 void add_demo_command(CLI::App& app);
 void add_ops_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 void add_study_command(CLI::App& app);
 void add_dot_command(CLI::App& app);
 void add_info_command(CLI::App& app);

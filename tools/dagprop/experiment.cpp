@@ -13,6 +13,8 @@
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
 
+#include "options.hpp"
+
 namespace dagprop::cli {
 namespace {
 
@@ -58,36 +60,38 @@ void add_data_options(CLI::App& command, DataOptions& o) {
                    "with the training set's mean and deviation)");
   command.add_option("--samples", o.samples, "Generated sets: number of points")
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{2}, std::int64_t{1} << 26));
+      ->check(whole_number_from_to(2, std::int64_t{1} << 26));
   command.add_option("--noise", o.noise, "Generated sets: standard deviation of the noise")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 10.0));
+      ->check(number_from_to(0.0, 10.0));
   command
       .add_option("--test-fraction", o.test_fraction,
                   "Generated sets and CSV: share of examples held out as the test set")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 0.9));
+      ->check(number_from_to(0.01, 0.9));
   command
       .add_option("--validation", o.validation,
                   "Share of the training set held out for validation (0: none)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.9));
+      ->check(number_from_to(0.0, 0.9));
   command
       .add_option("--train-subset", o.train_subset,
-                  "Train on this many examples only, a seeded sample (0: all)")
+                  "Train on this many examples only, a seeded sample (0: all; at most the "
+                  "training set's size)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number_from_to(0, std::int64_t{1} << 40));
   command
       .add_option("--data-seed", o.data_seed,
                   "Seed of data generation, splits and subsets (kept fixed while --seed varies)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_number());
 }
 
 void add_training_options(CLI::App& command, nn::TrainOptions& o) {
   command.add_option("--hidden", o.hidden, "Hidden layer sizes, comma-separated")
       ->delimiter(',')
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+      ->check(whole_number_from_to(1, std::int64_t{1} << 20));
   command.add_option("--init", o.init, "Weight initializer (auto: the activation's own)")
       ->capture_default_str()
       ->check(CLI::IsMember([] {
@@ -100,35 +104,36 @@ void add_training_options(CLI::App& command, nn::TrainOptions& o) {
       ->check(CLI::IsMember(as_strings(nn::optimizer_names())));
   command.add_option("--lr", o.optimizer_settings.learning_rate, "Learning rate")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(number_above(0.0));
   command.add_option("--momentum", o.optimizer_settings.momentum, "SGD momentum")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.999));
+      ->check(number_from_to(0.0, 0.999));
   command
       .add_option("--weight-decay", o.optimizer_settings.weight_decay,
                   "Weight decay (L2 for sgd and adam, decoupled for adamw)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_at_least(0.0));
   command.add_option("--schedule", o.schedule, "Learning-rate schedule, per epoch")
       ->capture_default_str()
       ->check(CLI::IsMember(as_strings(nn::schedule_names())));
   command.add_option("--step-epochs", o.step_epochs, "Step schedule: epochs between decays")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_from_to(1, 100000));
   command.add_option("--gamma", o.gamma, "Step schedule: decay factor")
       ->capture_default_str()
-      ->check(CLI::Range(1e-6, 1.0));
+      ->check(number_from_to(1e-6, 1.0));
   command.add_option("--epochs", o.epochs, "Epochs")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+      ->check(whole_number_from_to(1, 100000));
   command.add_option("--batch", o.batch_size, "Mini-batch size (incomplete batches are dropped)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_from_to(1, std::int64_t{1} << 31));
   command.add_option("--eval-batch", o.eval_batch_size, "Evaluation batch size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_from_to(1, std::int64_t{1} << 31));
   command.add_option("--seed", o.seed, "Seed of initialization and batch order")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_number());
 }
 
 LoadedData load_data(const DataOptions& o) {
@@ -160,6 +165,11 @@ LoadedData load_data(const DataOptions& o) {
     auto [train, validation] = data::split(d.train, o.validation, o.data_seed + 1);
     d.train = std::move(train);
     d.validation = std::move(validation);
+  }
+  if (o.train_subset > d.train.size()) {
+    throw Error("--train-subset " + std::to_string(o.train_subset) + " is larger than the " +
+                std::to_string(d.train.size()) + " training examples of " + d.train.name +
+                "; give at most " + std::to_string(d.train.size()) + " (0: all of them)");
   }
   if (o.train_subset > 0 && o.train_subset < d.train.size()) {
     d.train = data::sample(d.train, o.train_subset, o.data_seed + 2);

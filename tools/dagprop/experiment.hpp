@@ -52,6 +52,13 @@ std::filesystem::path prepare_output_folder(const std::string& path);
 void remember_command_line(int argc, char** argv);
 const std::string& remembered_command_line();
 
+// Thrown by a command that has finished with a status other than success and has already said
+// why (an interrupted training run exits 128 + the signal's number, as a shell expects); main()
+// returns the status.
+struct ExitRequest {
+  int status = 1;
+};
+
 // Fixed-precision text for metric files: the same number always prints the same way.
 std::string format_number(double value, int decimals = 6);
 

@@ -25,7 +25,8 @@ Progress::Progress(std::string label)
 
 void Progress::on_step(const nn::StepReport& r) {
   const auto now = Clock::now();
-  if (r.step == 1) {
+  if (r.step == 1 || !started_) {
+    started_ = true;
     epoch_start_ = now;
     last_draw_ = terminal_ ? now - std::chrono::seconds(1) : now;
   }

@@ -25,6 +25,7 @@ class Progress {
   Clock::time_point epoch_start_;
   Clock::time_point last_draw_;  // terminal: last redraw; otherwise: last line (or epoch start)
   std::int64_t examples_ = 0;
+  bool started_ = false;  // a resumed run's first step is not step 1
 };
 
 }  // namespace dagprop::cli

@@ -51,6 +51,12 @@ bool MiniBatches::next() {
   return true;
 }
 
+bool MiniBatches::skip(std::int64_t count) {
+  if (count < 0 || count > (dataset_->size() - position_) / batch_size_) return false;
+  position_ += count * batch_size_;
+  return true;
+}
+
 void copy_rows(const Dataset& dataset, std::int64_t first, std::int64_t count, Tensor& features,
                Tensor& labels) {
   const std::int64_t width = dataset.num_features();

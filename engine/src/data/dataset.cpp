@@ -56,6 +56,7 @@ Dataset take_rows(const Dataset& d, std::span<const std::int64_t> rows) {
   out.name = d.name;
   out.num_classes = d.num_classes;
   out.class_names = d.class_names;
+  out.example_shape = d.example_shape;
   const auto n = static_cast<std::int64_t>(rows.size());
   out.features = Tensor(Shape{n, width}, DType::f32);
   out.labels = Tensor(Shape{n}, DType::f32);

@@ -33,10 +33,18 @@ Dataset load_part(const std::string& directory, const std::string& prefix,
                   const std::string& name) {
   Dataset d = load_idx_dataset(find_file(directory, prefix + "-images-idx3-ubyte"),
                                find_file(directory, prefix + "-labels-idx1-ubyte"));
-  if (d.num_features() != 28 * 28 || d.num_classes > 10) {
-    throw Error("the Fashion-MNIST files in " + directory + " hold " +
-                std::to_string(d.num_features()) + " pixels per image and labels up to " +
-                std::to_string(d.num_classes - 1) + "; expected 784 pixels and labels 0..9");
+  // The image shape, not only the pixel count: 14x56 images have 784 pixels too, but a model
+  // trained on 28x28 images would read them as noise.
+  const std::vector<std::int64_t> expected{28, 28};
+  if (d.example_shape != expected || d.num_classes > 10) {
+    std::string shape;
+    for (const std::int64_t dim : d.example_shape)
+      shape += (shape.empty() ? "" : "x") + std::to_string(dim);
+    throw Error("the Fashion-MNIST file " + d.name + " holds images of " +
+                (shape.empty() ? std::string("no shape") : shape) + " pixels and labels up to " +
+                std::to_string(d.num_classes - 1) +
+                "; expected 28x28 images and labels 0..9 (the four files of one Fashion-MNIST "
+                "copy)");
   }
   d.name = name;
   d.num_classes = 10;

@@ -241,6 +241,7 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
   d.name = images_path;
   const std::int64_t width = n == 0 ? 0 : images.values.numel() / n;
   d.features = Tensor(Shape{n, width}, DType::f32);
+  for (int k = 1; k < image_shape.rank(); ++k) d.example_shape.push_back(image_shape[k]);
   const float* pixels = images.values.data<float>();
   float* features = d.features.data<float>();
   // Scaled to [0, 1]: raw 0..255 inputs would make the first layer's pre-activations ~255 times

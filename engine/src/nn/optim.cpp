@@ -125,6 +125,14 @@ std::vector<Tensor> Optimizer::zeros_like_parameters() const {
   return buffers;
 }
 
+void Optimizer::set_steps_taken(std::int64_t steps) {
+  if (steps < 0) {
+    throw Error("Optimizer::set_steps_taken(" + std::to_string(steps) +
+                "): a step count is >= 0; pass the count a checkpoint recorded");
+  }
+  steps_ = steps;
+}
+
 void Optimizer::step() {
   ++steps_;
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
@@ -141,6 +149,13 @@ Sgd::Sgd(std::vector<Expr> parameters, const SgdOptions& options)
   check_range("sgd", "weight_decay", options.weight_decay, 0.0, true, INFINITY,
               "weight decay is >= 0, such as 5e-4");
   velocity_ = zeros_like_parameters();
+}
+
+std::vector<Optimizer::StateBuffer> Sgd::state_buffers() {
+  std::vector<StateBuffer> buffers;
+  for (std::size_t i = 0; i < velocity_.size(); ++i)
+    buffers.push_back({"velocity", i, &velocity_[i]});
+  return buffers;
 }
 
 void Sgd::update(std::size_t i, const TensorView& value, const TensorView& gradient,
@@ -169,6 +184,15 @@ Adam::Adam(std::vector<Expr> parameters, const AdamOptions& options, bool decoup
               "weight decay is >= 0, such as 0.01");
   first_moment_ = zeros_like_parameters();
   second_moment_ = zeros_like_parameters();
+}
+
+std::vector<Optimizer::StateBuffer> Adam::state_buffers() {
+  std::vector<StateBuffer> buffers;
+  for (std::size_t i = 0; i < first_moment_.size(); ++i) {
+    buffers.push_back({"first_moment", i, &first_moment_[i]});
+    buffers.push_back({"second_moment", i, &second_moment_[i]});
+  }
+  return buffers;
 }
 
 void Adam::update(std::size_t i, const TensorView& value, const TensorView& gradient,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include <dagprop/data/batches.hpp>
 #include <dagprop/error.hpp>
@@ -76,6 +77,19 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
   data::check_dataset(test);
   if (validation != nullptr) data::check_dataset(*validation);
   check_options(options, train);
+  for (const data::Dataset* d : {&test, validation}) {
+    if (d != nullptr && !d->example_shape.empty() && !train.example_shape.empty() &&
+        d->example_shape != train.example_shape) {
+      auto text = [](const std::vector<std::int64_t>& shape) {
+        std::string t;
+        for (const std::int64_t dim : shape) t += (t.empty() ? "" : "x") + std::to_string(dim);
+        return t;
+      };
+      throw Error("dataset '" + d->name + "' holds examples of shape " + text(d->example_shape) +
+                  " but the training set '" + train.name + "' holds " + text(train.example_shape) +
+                  "; evaluate on data of the same kind");
+    }
+  }
   std::int64_t classes = std::max(train.num_classes, test.num_classes);
   for (const data::Dataset* d : {&test, validation}) {
     if (d != nullptr && d->num_features() != train.num_features()) {
@@ -190,85 +204,280 @@ ProbeRecord Trainer::probe(std::int64_t step, double epoch, double train_loss,
   return record;
 }
 
+Optimizer& Trainer::optimizer() {
+  if (!optimizer_) {
+    optimizer_ =
+        make_optimizer(options_.optimizer, model_->parameters(), options_.optimizer_settings);
+  }
+  return *optimizer_;
+}
+
+LrSchedule Trainer::schedule() const {
+  const TrainOptions& o = options_;
+  return make_schedule(o.schedule, {.base = o.optimizer_settings.learning_rate,
+                                    .epochs = o.epochs,
+                                    .step_epochs = o.step_epochs,
+                                    .gamma = o.gamma});
+}
+
+std::uint64_t Trainer::batch_seed() const {
+  return stream_seed(options_.seed, 1);
+}
+
 TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   const auto fit_start = Clock::now();
   const TrainOptions& o = options_;
-  data::MiniBatches batches(*train_, o.batch_size, stream_seed(o.seed, 1));
-  std::unique_ptr<Optimizer> optimizer =
-      make_optimizer(o.optimizer, model_->parameters(), o.optimizer_settings);
-  const LrSchedule schedule = make_schedule(o.schedule, {.base = o.optimizer_settings.learning_rate,
-                                                         .epochs = o.epochs,
-                                                         .step_epochs = o.step_epochs,
-                                                         .gamma = o.gamma});
+  data::MiniBatches batches(*train_, o.batch_size, batch_seed());
+  Optimizer& optimizer = this->optimizer();
+  const LrSchedule schedule = this->schedule();
   const std::vector<Feed> feeds{{x_, batches.features()}, {labels_, batches.labels()}};
   const std::vector<Expr> weights = model_->weights();
   const bool probing = o.probe_every > 0;
 
-  TrainHistory history;
-  std::int64_t global_step = 0, window_steps = 0;
+  Position& p = position_;
+  TrainHistory& history = p.history;
+  history.complete = false;
+  std::int64_t window_steps = 0;
   double window_loss = 0.0;
   std::vector<double> window_norms(weights.size(), 0.0);
   // The accuracy is read from the logits the backward run leaves behind.
   BackwardOptions keep_logits;
   keep_logits.keep = {logits_};
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+  for (; p.epoch < o.epochs; ++p.epoch) {
     const auto epoch_start = Clock::now();
     EpochRecord record;
-    record.epoch = epoch + 1;
-    record.learning_rate = schedule.at(epoch);
-    optimizer->set_learning_rate(record.learning_rate);
-    batches.start_epoch(epoch);
-    double loss_sum = 0.0;
-    std::int64_t correct = 0, step = 0;
+    record.epoch = p.epoch + 1;
+    record.learning_rate = schedule.at(p.epoch);
+    optimizer.set_learning_rate(record.learning_rate);
+    batches.start_epoch(p.epoch);
+    // Resuming mid-epoch: the batches already trained on are passed over, not drawn again.
+    batches.skip(p.step);
     while (batches.next()) {
       graph_.backward(loss_, feeds, keep_logits);
       const double loss = loss_.item();
       if (!std::isfinite(loss)) {
         throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
-                    std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                    std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) +
                     " (activation " + o.activation + ", optimizer " + o.optimizer +
                     ", learning rate " + std::to_string(record.learning_rate) +
                     "); lower the learning rate");
       }
-      loss_sum += loss;
-      correct += count_correct(logits_.value(), batches.labels());
-      ++step;
-      ++global_step;
+      p.loss_sum += loss;
+      p.correct += count_correct(logits_.value(), batches.labels());
+      ++p.step;
+      ++p.global_step;
       if (probing) {
         for (std::size_t l = 0; l < weights.size(); ++l)
           window_norms[l] += l2_norm(weights[l].grad());
         window_loss += loss;
         ++window_steps;
       }
-      optimizer->step();
-      if (probing && global_step % o.probe_every == 0) {
+      optimizer.step();
+      if (probing && p.global_step % o.probe_every == 0) {
         history.probes.push_back(probe(
-            global_step,
-            static_cast<double>(global_step) / static_cast<double>(batches.batches_per_epoch()),
+            p.global_step,
+            static_cast<double>(p.global_step) / static_cast<double>(batches.batches_per_epoch()),
             window_loss / static_cast<double>(window_steps), window_norms, window_steps));
         std::fill(window_norms.begin(), window_norms.end(), 0.0);
         window_loss = 0.0;
         window_steps = 0;
       }
       if (callbacks.on_step) {
-        callbacks.on_step({.epoch = epoch + 1,
+        callbacks.on_step({.epoch = p.epoch + 1,
                            .epochs = o.epochs,
-                           .step = step,
+                           .step = p.step,
                            .steps_per_epoch = batches.batches_per_epoch(),
+                           .global_step = p.global_step,
                            .batch_size = o.batch_size,
-                           .mean_loss = loss_sum / static_cast<double>(step)});
+                           .mean_loss = p.loss_sum / static_cast<double>(p.step)});
+      }
+      if (callbacks.stop_requested && callbacks.stop_requested()) {
+        history.seconds = seconds_since(fit_start);
+        return history;
       }
     }
-    record.train_loss = loss_sum / static_cast<double>(step);
-    record.train_accuracy = static_cast<double>(correct) / static_cast<double>(step * o.batch_size);
+    record.train_loss = p.loss_sum / static_cast<double>(p.step);
+    record.train_accuracy =
+        static_cast<double>(p.correct) / static_cast<double>(p.step * o.batch_size);
     if (validation_ != nullptr) record.validation = evaluate(*validation_);
     record.test = evaluate(*test_);
     record.seconds = seconds_since(epoch_start);
     history.epochs.push_back(record);
+    p.step = 0;
+    p.loss_sum = 0.0;
+    p.correct = 0;
     if (callbacks.on_epoch) callbacks.on_epoch(record);
   }
+  history.complete = true;
   history.seconds = seconds_since(fit_start);
   return history;
+}
+
+namespace {
+
+CheckpointEpoch flatten(const EpochRecord& e) {
+  CheckpointEpoch c;
+  c.epoch = e.epoch;
+  c.learning_rate = e.learning_rate;
+  c.train_loss = e.train_loss;
+  c.train_accuracy = e.train_accuracy;
+  c.has_validation = e.validation.has_value();
+  if (e.validation) {
+    c.validation_loss = e.validation->loss;
+    c.validation_accuracy = e.validation->accuracy;
+  }
+  c.test_loss = e.test.loss;
+  c.test_accuracy = e.test.accuracy;
+  c.seconds = e.seconds;
+  return c;
+}
+
+EpochRecord unflatten(const CheckpointEpoch& c) {
+  EpochRecord e;
+  e.epoch = c.epoch;
+  e.learning_rate = c.learning_rate;
+  e.train_loss = c.train_loss;
+  e.train_accuracy = c.train_accuracy;
+  if (c.has_validation) e.validation = Evaluation{c.validation_loss, c.validation_accuracy};
+  e.test = {c.test_loss, c.test_accuracy};
+  e.seconds = c.seconds;
+  return e;
+}
+
+std::string describe_tensor(const std::string& name, const Tensor& t) {
+  return "'" + name + "' " + t.shape().to_string() + " " + std::string(dtype_name(t.dtype()));
+}
+
+}  // namespace
+
+Checkpoint Trainer::checkpoint(const std::string& run_settings) {
+  if (options_.probe_every > 0) {
+    throw Error(
+        "Trainer::checkpoint: checkpoints do not carry the unit probes' running sums; train "
+        "with probe_every = 0 to checkpoint");
+  }
+  const Position& p = position_;
+  Optimizer& optimizer = this->optimizer();
+  Checkpoint c;
+  c.run_settings = run_settings;
+  c.epochs = options_.epochs;
+  c.epoch = p.epoch;
+  c.step = p.step;
+  c.global_step = p.global_step;
+  c.epoch_loss_sum = p.loss_sum;
+  c.epoch_correct = p.correct;
+  c.batch_seed = batch_seed();
+  c.learning_rate = p.epoch < options_.epochs ? schedule().at(p.epoch) : 0.0;
+  c.optimizer = options_.optimizer;
+  c.optimizer_steps = optimizer.steps_taken();
+  const std::vector<Expr>& parameters = optimizer.parameters();
+  for (const Expr& parameter : parameters)
+    c.parameters.push_back({graph_.full_name_of(parameter.id()), Tensor(parameter.value())});
+  for (const Optimizer::StateBuffer& buffer : optimizer.state_buffers()) {
+    c.optimizer_state.push_back(
+        {graph_.full_name_of(parameters[buffer.parameter].id()) + "/" + std::string(buffer.name),
+         *buffer.tensor});
+  }
+  for (const EpochRecord& e : p.history.epochs) c.finished_epochs.push_back(flatten(e));
+  return c;
+}
+
+void Trainer::restore(const Checkpoint& c) {
+  auto fail = [](const std::string& what) {
+    throw Error("cannot resume from this checkpoint: " + what +
+                "; resume with the options, data and dagprop version that wrote it");
+  };
+  const TrainOptions& o = options_;
+  if (o.probe_every > 0) fail("unit probes (probe_every > 0) cannot be resumed");
+  if (c.epochs != o.epochs) {
+    fail("it is of a run of " + std::to_string(c.epochs) + " epochs, this one has " +
+         std::to_string(o.epochs));
+  }
+  if (c.batch_seed != batch_seed()) fail("its batch order comes from another seed");
+  if (c.optimizer != o.optimizer) {
+    fail("it holds the state of optimizer '" + c.optimizer + "', this run uses '" + o.optimizer +
+         "'");
+  }
+  const std::int64_t per_epoch = steps_per_epoch();
+  const bool position_ok =
+      c.epoch >= 0 && c.step >= 0 &&
+      (c.epoch < o.epochs ? c.step <= per_epoch : c.epoch == o.epochs && c.step == 0) &&
+      c.global_step == static_cast<std::int64_t>(c.epoch) * per_epoch + c.step &&
+      c.optimizer_steps == c.global_step && c.epoch_correct >= 0 &&
+      c.epoch_correct <= c.step * o.batch_size && std::isfinite(c.epoch_loss_sum) &&
+      static_cast<std::int64_t>(c.finished_epochs.size()) == c.epoch;
+  if (!position_ok) {
+    fail("its position (epoch " + std::to_string(c.epoch + 1) + ", step " + std::to_string(c.step) +
+         ", " + std::to_string(c.global_step) + " steps in all, " +
+         std::to_string(c.optimizer_steps) + " optimizer steps) does not fit " +
+         std::to_string(per_epoch) + " steps per epoch of batch " + std::to_string(o.batch_size));
+  }
+  if (c.epoch < o.epochs && c.learning_rate != schedule().at(c.epoch)) {
+    fail("its learning rate for epoch " + std::to_string(c.epoch + 1) + " is " +
+         std::to_string(c.learning_rate) + ", this run's schedule gives " +
+         std::to_string(schedule().at(c.epoch)));
+  }
+  Optimizer& optimizer = this->optimizer();
+  const std::vector<Expr>& parameters = optimizer.parameters();
+  const std::vector<Optimizer::StateBuffer> buffers = optimizer.state_buffers();
+  if (c.parameters.size() != parameters.size() || c.optimizer_state.size() != buffers.size()) {
+    fail("it holds " + std::to_string(c.parameters.size()) + " parameters and " +
+         std::to_string(c.optimizer_state.size()) + " optimizer buffers, this model has " +
+         std::to_string(parameters.size()) + " and " + std::to_string(buffers.size()));
+  }
+  // Everything is checked before anything is written: a refused checkpoint leaves the trainer as
+  // it was.
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const std::string name = graph_.full_name_of(parameters[i].id());
+    const NamedTensor& saved = c.parameters[i];
+    if (saved.name != name || !(saved.tensor.shape() == parameters[i].shape()) ||
+        saved.tensor.dtype() != parameters[i].dtype()) {
+      fail("parameter " + std::to_string(i) + " is " + describe_tensor(saved.name, saved.tensor) +
+           " there but " +
+           describe_tensor(name, Tensor(parameters[i].shape(), parameters[i].dtype())) +
+           " in this model");
+    }
+  }
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    const std::string name = graph_.full_name_of(parameters[buffers[i].parameter].id()) + "/" +
+                             std::string(buffers[i].name);
+    const NamedTensor& saved = c.optimizer_state[i];
+    if (saved.name != name || !(saved.tensor.shape() == buffers[i].tensor->shape()) ||
+        saved.tensor.dtype() != buffers[i].tensor->dtype()) {
+      fail("optimizer buffer " + std::to_string(i) + " is " +
+           describe_tensor(saved.name, saved.tensor) + " there but " +
+           describe_tensor(name, *buffers[i].tensor) + " in this optimizer");
+    }
+  }
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    std::memcpy(parameters[i].value().raw(), c.parameters[i].tensor.view().raw(),
+                c.parameters[i].tensor.nbytes());
+  }
+  for (std::size_t i = 0; i < buffers.size(); ++i) *buffers[i].tensor = c.optimizer_state[i].tensor;
+  optimizer.set_steps_taken(c.optimizer_steps);
+  position_ = Position{};
+  position_.epoch = c.epoch;
+  position_.step = c.step;
+  position_.global_step = c.global_step;
+  position_.loss_sum = c.epoch_loss_sum;
+  position_.correct = c.epoch_correct;
+  for (const CheckpointEpoch& e : c.finished_epochs)
+    position_.history.epochs.push_back(unflatten(e));
+}
+
+std::pair<Tensor, Tensor> Trainer::last_training_batch() const {
+  const Position& p = position_;
+  if (p.global_step == 0) {
+    throw Error("Trainer::last_training_batch: nothing has been trained yet; call fit() first");
+  }
+  // The batch of step p.step of the epoch in progress, or the last of the epoch before.
+  const int epoch = p.step > 0 ? p.epoch : p.epoch - 1;
+  const std::int64_t step = p.step > 0 ? p.step : steps_per_epoch();
+  data::MiniBatches batches(*train_, options_.batch_size, batch_seed());
+  batches.start_epoch(epoch);
+  batches.skip(step - 1);
+  batches.next();
+  return {batches.features(), batches.labels()};
 }
 
 }  // namespace dagprop::nn

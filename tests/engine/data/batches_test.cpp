@@ -71,6 +71,24 @@ TEST(MiniBatches, WithoutShuffleKeepsTheDatasetOrder) {
   EXPECT_EQ(epoch_rows(batches, 0), (std::vector<double>{0, 1, 2, 3, 4, 5}));
 }
 
+TEST(MiniBatches, SkippingBatchesResumesTheEpochWhereItWas) {
+  const Dataset d = numbered(64);
+  MiniBatches a(d, 8, 7), b(d, 8, 7);
+  const std::vector<double> whole = epoch_rows(a, 2);
+  b.start_epoch(2);
+  ASSERT_TRUE(b.skip(3));
+  std::vector<double> rest;
+  while (b.next()) {
+    for (std::int64_t i = 0; i < b.batch_size(); ++i) rest.push_back(b.features().at(i));
+  }
+  EXPECT_EQ(rest, std::vector<double>(whole.begin() + 24, whole.end()));
+  b.start_epoch(0);
+  EXPECT_FALSE(b.skip(9));  // 8 batches per epoch
+  EXPECT_FALSE(b.skip(-1));
+  EXPECT_TRUE(b.skip(8));
+  EXPECT_FALSE(b.next());
+}
+
 TEST(MiniBatches, RejectsABatchLargerThanTheDataset) {
   const Dataset d = numbered(5);
   EXPECT_THROW(MiniBatches(d, 6, 1), Error);

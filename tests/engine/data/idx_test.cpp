@@ -201,5 +201,29 @@ TEST(FashionMnist, ReadsAFolderOfIdxFiles) {
   EXPECT_EQ(data.train.class_names[9], "Ankle boot");
 }
 
+TEST(IdxDataset, KeepsTheImageShapeOfAnExample) {
+  const TempDir dir;
+  const Dataset d =
+      load_idx_dataset(dir.write("i.idx", ubyte_file({2, 3, 5})),
+                       dir.write("l.idx", idx_header(0x08, {2}) + std::string("\x01\x00", 2)));
+  EXPECT_EQ(d.example_shape, (std::vector<std::int64_t>{3, 5}));
+  EXPECT_EQ(d.num_features(), 15);
+}
+
+TEST(FashionMnist, RejectsATestSetOfAnotherImageShapeWithTheSamePixelCount) {
+  const TempDir dir;
+  dir.write("train-images-idx3-ubyte", ubyte_file({3, 28, 28}));
+  dir.write("train-labels-idx1-ubyte", idx_header(0x08, {3}) + std::string("\x09\x00\x05", 3));
+  dir.write("t10k-images-idx3-ubyte", ubyte_file({2, 14, 56}));  // 784 pixels too
+  dir.write("t10k-labels-idx1-ubyte", idx_header(0x08, {2}) + "\x01\x02");
+  try {
+    load_fashion_mnist(dir.path().string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("t10k-images-idx3-ubyte holds images of 14x56 pixels"));
+    EXPECT_THAT(e.what(), HasSubstr("expected 28x28 images"));
+  }
+}
+
 }  // namespace
 }  // namespace dagprop::data

@@ -23,6 +23,9 @@ class MiniBatches {
   void start_epoch(int epoch);
   // Gathers the next batch into features() and labels(); false when the epoch is done.
   bool next();
+  // Passes over the next `count` batches of the epoch without gathering them (resuming mid-epoch);
+  // false if the epoch has fewer left.
+  bool skip(std::int64_t count);
 
   const Tensor& features() const { return features_; }  // [batch, d]
   const Tensor& labels() const { return labels_; }      // [batch]

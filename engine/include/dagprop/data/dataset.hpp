@@ -21,6 +21,9 @@ struct Dataset {
   Tensor labels{Shape{0}, DType::f32};
   std::int64_t num_classes = 0;
   std::vector<std::string> class_names;  // empty, or one per class
+  // The shape of one example before it was flattened into a row ([rows, cols] for images), when
+  // the source has one; empty otherwise. Sets of one model must agree on it, not only on the width.
+  std::vector<std::int64_t> example_shape;
 
   std::int64_t size() const { return features.shape()[0]; }
   std::int64_t num_features() const { return features.shape()[1]; }

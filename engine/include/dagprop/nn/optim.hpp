@@ -30,6 +30,18 @@ class Optimizer {
   const std::vector<Expr>& parameters() const { return parameters_; }
   std::int64_t steps_taken() const { return steps_; }
 
+  // The state a checkpoint must carry to continue bit for bit: the buffers, each with a name
+  // ("velocity", "first_moment") and the index of its parameter, in a fixed order. The tensors are
+  // the optimizer's own: a restore writes into them.
+  struct StateBuffer {
+    std::string_view name;
+    std::size_t parameter = 0;
+    Tensor* tensor = nullptr;
+  };
+  virtual std::vector<StateBuffer> state_buffers() { return {}; }
+  // Resumes the step count (Adam's bias correction depends on it).
+  void set_steps_taken(std::int64_t steps);
+
  protected:
   Optimizer(std::vector<Expr> parameters, double learning_rate);
   // Updates parameter i (value and gradient of one dtype) at step t (1-based).
@@ -58,6 +70,7 @@ class Sgd final : public Optimizer {
  private:
   void update(std::size_t i, const TensorView& value, const TensorView& gradient,
               std::int64_t t) override;
+  std::vector<StateBuffer> state_buffers() override;
   SgdOptions options_;
   std::vector<Tensor> velocity_;
 };
@@ -85,6 +98,7 @@ class Adam : public Optimizer {
  private:
   void update(std::size_t i, const TensorView& value, const TensorView& gradient,
               std::int64_t t) override;
+  std::vector<StateBuffer> state_buffers() override;
   AdamOptions options_;
   bool decoupled_;
   std::vector<Tensor> first_moment_, second_moment_;

@@ -15,6 +15,7 @@
 #include <dagprop/data/dataset.hpp>
 #include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
+#include <dagprop/nn/checkpoint.hpp>
 #include <dagprop/nn/layers.hpp>
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
@@ -71,9 +72,10 @@ struct ProbeRecord {
 };
 
 struct TrainHistory {
-  std::vector<EpochRecord> epochs;
+  std::vector<EpochRecord> epochs;  // finished epochs (after a restore, those before it too)
   std::vector<ProbeRecord> probes;
-  double seconds = 0.0;  // wall time of fit()
+  double seconds = 0.0;   // wall time of fit()
+  bool complete = false;  // false: fit() stopped early, at TrainCallbacks::stop_requested
 };
 
 struct StepReport {
@@ -81,13 +83,18 @@ struct StepReport {
   int epochs = 0;
   std::int64_t step = 0;  // 1-based, within the epoch
   std::int64_t steps_per_epoch = 0;
+  std::int64_t global_step = 0;  // 1-based, over the whole run
   std::int64_t batch_size = 0;
   double mean_loss = 0.0;  // over the epoch so far
 };
 
 struct TrainCallbacks {
+  // After each step's update; Trainer::checkpoint() may be called from here.
   std::function<void(const StepReport&)> on_step;
   std::function<void(const EpochRecord&)> on_epoch;
+  // Asked after each step (after on_step): true ends fit() there, its history marked incomplete,
+  // and the trainer holds the position for checkpoint() (a signal handler's flag, for example).
+  std::function<bool()> stop_requested;
 };
 
 class Trainer {
@@ -99,7 +106,21 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
+  // Trains from where the trainer stands (the start, a restored checkpoint, or where an earlier
+  // fit() stopped) to the last epoch. The result is the same bits whether or not the run was
+  // stopped and resumed on the way.
   TrainHistory fit(const TrainCallbacks& callbacks = {});
+
+  // The state at the current position (between steps: after fit() stopped, or inside on_step).
+  // `run_settings` is stored verbatim for the caller. Not available with unit probes on.
+  Checkpoint checkpoint(const std::string& run_settings);
+  // Continues from a checkpoint written by a trainer of the same model, options and data: checks
+  // that it fits (names, shapes, optimizer, seed, schedule, position) and throws dagprop::Error
+  // saying what differs; then the next fit() goes on from its position.
+  void restore(const Checkpoint& checkpoint);
+  // The last batch trained on (features [batch, d], labels [batch]), drawn again from the batch
+  // order: for a picture or a file of the trained model with that batch's gradients.
+  std::pair<Tensor, Tensor> last_training_batch() const;
   // Loss and accuracy over a whole dataset (test or validation), in order, every example counted.
   Evaluation evaluate(const data::Dataset& dataset);
 
@@ -115,7 +136,19 @@ class Trainer {
 
  private:
   struct EvalHead;
+  // Where fit() stands: the epoch in progress and its running sums, and the finished epochs.
+  struct Position {
+    int epoch = 0;
+    std::int64_t step = 0, global_step = 0;
+    double loss_sum = 0.0;
+    std::int64_t correct = 0;
+    TrainHistory history;
+  };
   EvalHead& eval_head(std::int64_t rows);
+  Optimizer& optimizer();
+  LrSchedule schedule() const;
+  std::uint64_t batch_seed() const;
+  std::int64_t steps_per_epoch() const { return train_->size() / options_.batch_size; }
   ProbeRecord probe(std::int64_t step, double epoch, double train_loss,
                     const std::vector<double>& gradient_norm_sums, std::int64_t steps);
 
@@ -127,6 +160,8 @@ class Trainer {
   std::unique_ptr<Mlp> model_;
   Expr x_, labels_, logits_, loss_;
   std::vector<std::unique_ptr<EvalHead>> eval_heads_;
+  std::unique_ptr<Optimizer> optimizer_;  // made by the first fit(), checkpoint() or restore()
+  Position position_;
   // Probe batch: fixed training examples and the hidden layers' nodes applied to them.
   Tensor probe_features_;
   Expr probe_x_;
