@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -626,11 +627,28 @@ std::pair<double, double> box_size(const Box& box) {
 
 LayoutEstimate estimate_layout(const Picture& picture, const std::string& rankdir) {
   // Ranks: the longest path from a source over forward edges (listed by consumer id, so one
-  // pass), and over backward edges, drawn reversed, one pass from the end.
+  // pass), then over backward edges, drawn reversed, one pass from the end.
   const std::size_t n = picture.boxes.size();
   std::vector<std::size_t> rank(n, 0);
   for (const Edge& e : picture.edges) {
     if (!e.into_gradient) rank[e.to] = std::max(rank[e.to], rank[e.from] + 1);
+  }
+  // dot pulls a source (a parameter, an input) down to just before its first consumer.
+  std::vector<std::size_t> first_use(n, std::numeric_limits<std::size_t>::max());
+  std::vector<char> has_input(n, 0);
+  for (const Edge& e : picture.edges) {
+    if (e.into_gradient) continue;
+    has_input[e.to] = 1;
+    first_use[e.from] = std::min(first_use[e.from], rank[e.to]);
+  }
+  for (std::size_t b = 0; b < n; ++b) {
+    if (!has_input[b] && first_use[b] != std::numeric_limits<std::size_t>::max())
+      rank[b] = first_use[b] - 1;
+  }
+  // A gradient node sits no earlier than the forward values it reads (dot.cpp's references), and
+  // before the gradient nodes it is computed from.
+  for (const Edge& e : picture.edges) {
+    if (e.reference) rank[e.to] = std::max(rank[e.to], rank[e.from]);
   }
   for (auto it = picture.edges.rbegin(); it != picture.edges.rend(); ++it) {
     if (it->backward) rank[it->from] = std::max(rank[it->from], rank[it->to] + 1);

@@ -88,8 +88,33 @@ void write_mlp_picture(Graph& g, Expr loss, const std::vector<Feed>& feeds,
   save_graph(g, file.string(), save);
   std::printf(
       "  wrote %s: each layer a cluster, every node with its value and gradient on the training "
-      "set\n  wrote the graph file %s (try: dagprop dot %s --grad -o mlp_backward.svg)\n",
+      "set\n  wrote the graph file %s (try: dagprop dot %s --collapse '*' -o mlp_small.svg)\n",
       picture.string().c_str(), file.string().c_str(), file.string().c_str());
+}
+
+// The trained MLP with the one backward graph that backward() builds, every value kept: a fresh
+// graph of the same network (the training graph also holds trace_gradients' own gradient graph).
+void draw_backward_picture(const nn::Mlp& trained, const std::vector<Feed>& feeds,
+                           const std::filesystem::path& out_dir) {
+  Graph g;
+  SplitMix64 unused(1);
+  const nn::Mlp mlp(g, {.sizes = {2, 16, 2}, .activation = "tanh"}, unused);
+  const std::vector<Expr> from = trained.parameters(), to = mlp.parameters();
+  for (std::size_t i = 0; i < from.size(); ++i) g.set_value(to[i], from[i].graph().value(from[i]));
+  const Expr x = g.input("x", feeds[0].value.shape(), DType::f32);
+  const Expr y = g.input("labels", feeds[1].value.shape(), DType::f32);
+  const Expr loss = cross_entropy(mlp(x), y);
+  g.set_keep_values(true);
+  g.backward(loss, {{x, feeds[0].value}, {y, feeds[1].value}});
+  DotOptions options;
+  options.include_gradient_nodes = true;
+  options.title = "The trained MLP and its backward graph (blue, dashed)";
+  const std::filesystem::path path = out_dir / "mlp_backward.svg";
+  render(g, path.string(), options);
+  std::printf(
+      "  wrote %s: beside each layer, the gradient nodes that compute its gradients, from the loss "
+      "back to W and b\n",
+      path.string().c_str());
 }
 
 struct MoonsRun {
@@ -227,6 +252,7 @@ void train_two_moons(const std::filesystem::path& out_dir) {
     if (step < MoonsRun::kSteps) adam.step();
   }
   write_mlp_picture(g, loss, feeds, out_dir);
+  draw_backward_picture(mlp, feeds, out_dir);
   draw_moons_figures(g, mlp, moons, test, run, out_dir);
 }
 
@@ -234,11 +260,11 @@ void train_two_moons(const std::filesystem::path& out_dir) {
 
 void add_demo_command(CLI::App& app) {
   auto out_dir = std::make_shared<std::string>(".");
-  auto* demo =
-      app.add_subcommand("demo",
-                         "The seed neuron under five activations, then an MLP learning two moons; "
-                         "writes neuron.svg, neuron_backward.svg, mlp.svg, mlp.json and (with "
-                         "gnuplot) boundary.png and training.png");
+  auto* demo = app.add_subcommand(
+      "demo",
+      "The seed neuron under five activations, then an MLP learning two moons; "
+      "writes neuron.svg, neuron_backward.svg, mlp.svg, mlp_backward.svg, mlp.json "
+      "and (with gnuplot) boundary.png and training.png");
   demo->add_option("--out-dir", *out_dir, "Directory for the pictures (created if missing)")
       ->capture_default_str();
   demo->callback([out_dir] {
