@@ -9,6 +9,8 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <graphviz/cgraph.h>
@@ -78,7 +80,64 @@ int flush_nothing(void*) {
   return 0;
 }
 Agiodisc_t string_io{AgIoDisc.afread, append_text, flush_nothing};
-Agdisc_t string_discipline{&AgMemDisc, &AgIdDisc, &string_io};
+
+// Object ids in creation order. Graphviz's own discipline (AgIdDisc) uses the address of the
+// interned name as a named object's id, and agwrite lists subgraphs by id: clusters came out in
+// an order that depended on the heap (the same picture, drawn by two runs, differed as text).
+// Named objects get even ids, anonymous ones odd, as in AgIdDisc.
+struct OrderedIds {
+  Agraph_t* graph = nullptr;
+  std::unordered_map<std::string, IDTYPE> ids;
+  // Names as the graph's reference-counted strings, as agwrite expects (it asks whether a name is
+  // an HTML string by looking at the string pool's header).
+  std::unordered_map<IDTYPE, char*> names;
+  IDTYPE next = 1;
+};
+void* ordered_open(Agraph_t* graph, Agdisc_t*) {
+  auto* ids = new OrderedIds;
+  ids->graph = graph;
+  return ids;
+}
+long ordered_map(void* state, int, char* name, IDTYPE* id, int create) {
+  auto& ids = *static_cast<OrderedIds*>(state);
+  if (name == nullptr) {
+    *id = 2 * ids.next++ + 1;
+    return 1;
+  }
+  if (const auto it = ids.ids.find(name); it != ids.ids.end()) {
+    *id = it->second;
+    return 1;
+  }
+  if (!create) return 0;
+  *id = 2 * ids.next++;
+  ids.ids.emplace(name, *id);
+  ids.names.emplace(*id, agstrdup(ids.graph, name));
+  return 1;
+}
+long ordered_alloc(void*, int, IDTYPE) {
+  return 0;  // as AgIdDisc: a caller cannot ask for an id of its own
+}
+void ordered_free(void* state, int, IDTYPE id) {
+  auto& ids = *static_cast<OrderedIds*>(state);
+  if (const auto it = ids.names.find(id); it != ids.names.end()) {
+    ids.ids.erase(it->second);
+    agstrfree(ids.graph, it->second);
+    ids.names.erase(it);
+  }
+}
+char* ordered_print(void* state, int, IDTYPE id) {
+  auto& ids = *static_cast<OrderedIds*>(state);
+  const auto it = ids.names.find(id);
+  return it == ids.names.end() ? nullptr : it->second;
+}
+void ordered_close(void* state) {
+  delete static_cast<OrderedIds*>(state);
+}
+void ordered_register(void*, int, void*) {}
+Agiddisc_t ordered_ids{ordered_open,  ordered_map,   ordered_alloc,   ordered_free,
+                       ordered_print, ordered_close, ordered_register};
+
+Agdisc_t string_discipline{&AgMemDisc, &ordered_ids, &string_io};
 
 struct CloseGraph {
   void operator()(Agraph_t* graph) const { agclose(graph); }
