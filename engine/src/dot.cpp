@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -87,11 +88,11 @@ Agiodisc_t string_io{AgIoDisc.afread, append_text, flush_nothing};
 // Named objects get even ids, anonymous ones odd, as in AgIdDisc.
 struct OrderedIds {
   Agraph_t* graph = nullptr;
-  std::unordered_map<std::string, IDTYPE> ids;
   // Names as the graph's reference-counted strings, as agwrite expects (it asks whether a name is
-  // an HTML string by looking at the string pool's header).
-  std::unordered_map<IDTYPE, char*> names;
-  IDTYPE next = 1;
+  // an HTML string by looking at the string pool's header); a named object's id is 2 (index + 1).
+  std::vector<char*> names;
+  std::unordered_map<std::string_view, IDTYPE> ids;  // views of `names`
+  IDTYPE anonymous = 1;
 };
 void* ordered_open(Agraph_t* graph, Agdisc_t*) {
   auto* ids = new OrderedIds;
@@ -101,7 +102,7 @@ void* ordered_open(Agraph_t* graph, Agdisc_t*) {
 long ordered_map(void* state, int, char* name, IDTYPE* id, int create) {
   auto& ids = *static_cast<OrderedIds*>(state);
   if (name == nullptr) {
-    *id = 2 * ids.next++ + 1;
+    *id = 2 * ids.anonymous++ + 1;
     return 1;
   }
   if (const auto it = ids.ids.find(name); it != ids.ids.end()) {
@@ -109,26 +110,22 @@ long ordered_map(void* state, int, char* name, IDTYPE* id, int create) {
     return 1;
   }
   if (!create) return 0;
-  *id = 2 * ids.next++;
-  ids.ids.emplace(name, *id);
-  ids.names.emplace(*id, agstrdup(ids.graph, name));
+  char* interned = agstrdup(ids.graph, name);
+  ids.names.push_back(interned);
+  *id = 2 * ids.names.size();
+  ids.ids.emplace(interned, *id);
   return 1;
 }
 long ordered_alloc(void*, int, IDTYPE) {
   return 0;  // as AgIdDisc: a caller cannot ask for an id of its own
 }
-void ordered_free(void* state, int, IDTYPE id) {
-  auto& ids = *static_cast<OrderedIds*>(state);
-  if (const auto it = ids.names.find(id); it != ids.names.end()) {
-    ids.ids.erase(it->second);
-    agstrfree(ids.graph, it->second);
-    ids.names.erase(it);
-  }
-}
+// Names stay interned until the graph closes (which frees its whole string pool): pictures are
+// built, written and closed, never edited, and a kept name keeps every id's name printable.
+void ordered_free(void*, int, IDTYPE) {}
 char* ordered_print(void* state, int, IDTYPE id) {
-  auto& ids = *static_cast<OrderedIds*>(state);
-  const auto it = ids.names.find(id);
-  return it == ids.names.end() ? nullptr : it->second;
+  const auto& ids = *static_cast<OrderedIds*>(state);
+  const std::size_t index = id / 2 - 1;
+  return id % 2 == 0 && id > 0 && index < ids.names.size() ? ids.names[index] : nullptr;
 }
 void ordered_close(void* state) {
   delete static_cast<OrderedIds*>(state);
@@ -377,16 +374,25 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
   }
   const NodeAttributes attributes(root);
   agattr(root, AGEDGE, text("arrowsize"), text("0.7"));
-  agattr(root, AGEDGE, text("fontname"), text("Helvetica"));
-  agattr(root, AGEDGE, text("fontsize"), text("8"));
   Agsym_t* edge_style = agattr(root, AGEDGE, text("style"), text("solid"));
   Agsym_t* edge_color = agattr(root, AGEDGE, text("color"), text("#555555"));
-  Agsym_t* edge_label = agattr(root, AGEDGE, text("label"), text(""));
-  Agsym_t* edge_headlabel = agattr(root, AGEDGE, text("headlabel"), text(""));
-  Agsym_t* edge_dir = agattr(root, AGEDGE, text("dir"), text("forward"));
-  Agsym_t* edge_minlen = agattr(root, AGEDGE, text("minlen"), text("1"));
-  Agsym_t* edge_weight = agattr(root, AGEDGE, text("weight"), text("1"));
-  Agsym_t* edge_fontcolor = agattr(root, AGEDGE, text("fontcolor"), text("black"));
+  // The other edge attributes are declared when a picture first needs one: every declared
+  // attribute costs each edge a slot and the writer a look, and most pictures use none of them.
+  Agsym_t *edge_label = nullptr, *edge_headlabel = nullptr, *edge_dir = nullptr,
+          *edge_minlen = nullptr, *edge_weight = nullptr, *edge_fontcolor = nullptr;
+  const auto declare = [&](Agsym_t*& symbol, const char* name, const char* fallback) {
+    if (symbol == nullptr) symbol = agattr(root, AGEDGE, text(name), text(fallback));
+    return symbol;
+  };
+  const auto set = [&](Agedge_t* e, Agsym_t*& symbol, const char* name, const char* fallback,
+                       const std::string& value) {
+    if (symbol == nullptr &&
+        (name == std::string_view("label") || name == std::string_view("headlabel"))) {
+      agattr(root, AGEDGE, text("fontname"), text("Helvetica"));
+      agattr(root, AGEDGE, text("fontsize"), text("8"));
+    }
+    agxset(e, declare(symbol, name, fallback), text(value));
+  };
 
   std::vector<Agraph_t*> clusters(picture.clusters.size(), root);
   for (std::size_t c = 1; c < picture.clusters.size(); ++c) {
@@ -411,7 +417,7 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
     // the arrow still points where the gradient flows.
     Agedge_t* e = edge.backward ? agedge(root, nodes[edge.to], nodes[edge.from], nullptr, 1)
                                 : agedge(root, nodes[edge.from], nodes[edge.to], nullptr, 1);
-    if (edge.backward) agxset(e, edge_dir, text("back"));
+    if (edge.backward) set(e, edge_dir, "dir", "forward", "back");
     if (edge.into_gradient) {
       agxset(e, edge_style, text(edge.reference ? "dotted" : "dashed"));
       agxset(e, edge_color, text(edge.reference ? "#9ecae1" : kGradientColour));
@@ -420,19 +426,22 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
     // reads tanh's output, d W = x^T g reads x): ranking it no earlier than them, and pulling it
     // there hard, puts each gradient beside the forward node it belongs to.
     if (edge.reference) {
-      agxset(e, edge_minlen, text("0"));
-      agxset(e, edge_weight, text("4"));
+      set(e, edge_minlen, "minlen", "1", "0");
+      set(e, edge_weight, "weight", "1", "4");
     }
     std::string label = edge.operand;
     if (edge.elided > 0) {
       if (!edge.into_gradient) agxset(e, edge_style, text("dashed"));
       label += (label.empty() ? "" : ", ") + std::to_string(edge.elided) + " left out";
-      agxset(e, edge_fontcolor, text("#555555"));
+      set(e, edge_fontcolor, "fontcolor", "black", "#555555");
     }
     // A reference may end up within one rank, and dot 2.42 corrupts memory laying out labels on
     // such flat edges (gvFreeLayout crashes): its operand goes at the head, outside the layout.
-    if (!label.empty())
-      agxset(e, edge.reference ? edge_headlabel : edge_label, text(picture::escape_label(label)));
+    if (!label.empty() && edge.reference) {
+      set(e, edge_headlabel, "headlabel", "", picture::escape_label(label));
+    } else if (!label.empty()) {
+      set(e, edge_label, "label", "", picture::escape_label(label));
+    }
   }
   stack_clusters(root, picture, nodes);
   return g;
