@@ -21,7 +21,7 @@ function(svg_signature file result)
   set(${result} "${node_count} nodes, ${edge_count} edges, texts ${texts}" PARENT_SCOPE)
 endfunction()
 
-foreach(picture neuron mlp_collapsed)
+foreach(picture neuron neuron_backward mlp_collapsed mlp mlp_top3)
   foreach(extension dot svg)
     if(NOT EXISTS "${IMAGES}/${picture}.${extension}")
       message(FATAL_ERROR "docs/images/${picture}.${extension} is missing: ${fix}")

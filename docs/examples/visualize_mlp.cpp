@@ -1,6 +1,8 @@
 // docs/visualization.md, second picture: an MLP on a batch with each layer collapsed into one box
 // that sums up its ops, parameters, largest gradient and unit health.
-// Usage: example_visualize_mlp OUTPUT_DIR (writes mlp_collapsed.svg and mlp_collapsed.dot)
+// Then the whole network (its layout chosen for its shape) and its three largest gradients.
+// Usage: example_visualize_mlp OUTPUT_DIR (writes mlp_collapsed, mlp and mlp_top3, each as .svg
+// and .dot)
 #include <string>
 #include <vector>
 
@@ -64,5 +66,18 @@ int main(int argc, char** argv) {
   options.title = "MLP 8-16-16-3 on a batch of 32, layers collapsed";
   render(g, out + "/mlp_collapsed.svg", options);
   render(g, out + "/mlp_collapsed.dot", options);
+
+  DotOptions whole;
+  whole.snapshot = &snapshot;
+  whole.title = "MLP 8-16-16-3 on a batch of 32";  // rankdir "auto": top to bottom here
+  render(g, out + "/mlp.svg", whole);
+  render(g, out + "/mlp.dot", whole);
+
+  DotOptions top;
+  top.snapshot = &snapshot;
+  top.top_k = 3;  // the three nodes with the largest gradients, and the paths between them
+  top.title = "The three largest gradients";
+  render(g, out + "/mlp_top3.svg", top);
+  render(g, out + "/mlp_top3.dot", top);
   return 0;
 }

@@ -1,5 +1,7 @@
-// docs/visualization.md, first picture: the seed neuron with the value and gradient of every node.
-// Usage: example_visualize_neuron OUTPUT_DIR (writes neuron.svg and neuron.dot)
+// docs/visualization.md, first pictures: the seed neuron with the value and gradient of every node,
+// then with the backward graph that backward() built, drawn beside it.
+// Usage: example_visualize_neuron OUTPUT_DIR (writes neuron.svg, neuron.dot, neuron_backward.svg
+// and neuron_backward.dot)
 #include <string>
 
 #include <dagprop/dagprop.hpp>
@@ -20,5 +22,17 @@ int main(int argc, char** argv) {
   options.title = "a = relu(w1 x1 + w2 x2 + b)";
   dagprop::render(g, out + "/neuron.svg", options);
   dagprop::render(g, out + "/neuron.dot", options);
+
+  // The same neuron after backward(): the nodes it added compute every gradient.
+  dagprop::Graph h;
+  auto hx1 = h.constant(0.5), hx2 = h.constant(0.6);
+  auto hw1 = h.parameter("w1", 0.1), hw2 = h.parameter("w2", 0.2), hb = h.parameter("b", 0.3);
+  auto ha = h.set_name(relu(hw1 * hx1 + hw2 * hx2 + hb), "a");
+  h.backward(ha);
+  dagprop::DotOptions backward;
+  backward.include_gradient_nodes = true;  // dagprop dot --grad
+  backward.title = "a = relu(w1 x1 + w2 x2 + b) and its backward graph";
+  dagprop::render(h, out + "/neuron_backward.svg", backward);
+  dagprop::render(h, out + "/neuron_backward.dot", backward);
   return 0;
 }

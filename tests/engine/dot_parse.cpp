@@ -2,6 +2,7 @@
 #include "dot_parse.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include <graphviz/cgraph.h>
 
@@ -38,8 +39,13 @@ ParsedDot parse_dot(const std::string& dot) {
   if (graph == nullptr) return parsed;
   parsed.ok = true;
   parsed.nodes = agnnodes(graph);
-  parsed.edges = agnedges(graph);
+  // Invisible edges only guide the layout (dot.cpp's stack_clusters); a reader sees the others.
+  parsed.edges = 0;
   count_clusters(graph, parsed);
+  for (Agsym_t* sym = agnxtattr(graph, AGRAPH, nullptr); sym != nullptr;
+       sym = agnxtattr(graph, AGRAPH, sym)) {
+    parsed.graph_attributes[sym->name] = agxget(graph, sym);
+  }
   for (Agnode_t* n = agfstnode(graph); n != nullptr; n = agnxtnode(graph, n)) {
     auto& attributes = parsed.node_attributes[agnameof(n)];
     for (Agsym_t* sym = agnxtattr(graph, AGNODE, nullptr); sym != nullptr;
@@ -47,7 +53,15 @@ ParsedDot parse_dot(const std::string& dot) {
       attributes[sym->name] = agxget(n, sym);
     }
     for (Agedge_t* e = agfstout(graph, n); e != nullptr; e = agnxtout(graph, e)) {
+      const char* style = agget(e, const_cast<char*>("style"));
+      if (style != nullptr && std::string(style) == "invis") continue;
+      ++parsed.edges;
       parsed.edge_list.emplace_back(agnameof(agtail(e)), agnameof(aghead(e)));
+      auto& edge = parsed.edge_attributes.emplace_back();
+      for (Agsym_t* sym = agnxtattr(graph, AGEDGE, nullptr); sym != nullptr;
+           sym = agnxtattr(graph, AGEDGE, sym)) {
+        edge[sym->name] = agxget(e, sym);
+      }
     }
   }
   agclose(graph);

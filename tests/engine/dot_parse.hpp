@@ -17,6 +17,8 @@ struct ParsedDot {
   int deepest_cluster = 0;  // nesting depth of clusters (1: top-level clusters only)
   std::map<std::string, std::map<std::string, std::string>> node_attributes;  // by node name
   std::vector<std::pair<std::string, std::string>> edge_list;                 // (tail, head)
+  std::vector<std::map<std::string, std::string>> edge_attributes;            // as edge_list
+  std::map<std::string, std::string> graph_attributes;  // rankdir, label (the legend)...
   std::string attribute(const std::string& node, const std::string& name) const;
 };
 

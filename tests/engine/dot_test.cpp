@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <dagprop/dagprop.hpp>
 #include <dagprop/dot.hpp>
 #include <dagprop/snapshot.hpp>
 
+#include "viz/dot_picture.hpp"
 #include "engine/dot_parse.hpp"
 #include "engine/test_graphs.hpp"
 
@@ -26,11 +28,12 @@ std::string node_name(Expr e) {
   return "n" + std::to_string(e.id());
 }
 
-// Parses the picture, checks its counts (one more node for the legend) and returns it.
-ParsedDot parse_checked(const std::string& dot, int boxes, int edges, bool legend = true) {
+// Parses the picture, checks its counts (the legend is the graph's label, not a node) and
+// returns it.
+ParsedDot parse_checked(const std::string& dot, int boxes, int edges) {
   ParsedDot parsed = parse_dot(dot);
   EXPECT_TRUE(parsed.ok) << "Graphviz could not parse:\n" << dot;
-  EXPECT_EQ(parsed.nodes, boxes + (legend ? 1 : 0)) << dot;
+  EXPECT_EQ(parsed.nodes, boxes) << dot;
   EXPECT_EQ(parsed.edges, edges) << dot;
   return parsed;
 }
@@ -48,7 +51,7 @@ TEST(Dot, SeedNeuronPictureShowsEveryValueAndGradient) {
   EXPECT_EQ(dot.attribute(node_name(n.x2), "label"),
             "#1 : constant\\nscalar float64\\nvalue 0.6\\ngrad 0.2");
   EXPECT_EQ(dot.attribute(node_name(n.a), "label"),
-            "a : relu\\nscalar float64\\nvalue 0.47\\ngrad 1");
+            "a : relu\\nscalar float64\\nvalue 0.47\\ngrad 1 (the seed)");
   EXPECT_EQ(dot.attribute(node_name(n.b), "shape"), "cylinder");
   EXPECT_EQ(dot.attribute(node_name(n.x1), "shape"), "ellipse");
   EXPECT_EQ(dot.attribute(node_name(n.a), "shape"), "box");
@@ -186,7 +189,8 @@ TEST(Dot, TopKKeepsTheNodesWithTheLargestGradients) {
   DotOptions options;
   options.snapshot = &snapshot;
   options.top_k = 3;
-  // |grad|: a, the sums and b are 1; w2 0.6, w1 0.5, x2 0.2, x1 0.1. Ties go to the lower id.
+  // |grad|: a, the products, the sums and b are 1; w2 0.6, w1 0.5, x2 0.2, x1 0.1. Ties go to
+  // the lower id: b and the two products, none of which depends on another (no edges).
   const ParsedDot dot = parse_checked(to_dot(g, options), 3, 0);
   EXPECT_EQ(dot.node_attributes.count(node_name(n.b)), 1u);
   EXPECT_EQ(dot.node_attributes.count(node_name(n.w1)), 0u);
@@ -376,15 +380,212 @@ TEST(Dot, SaturatedSigmoidAndTanhUnitsAreMarked) {
   EXPECT_EQ(dot.attribute(node_name(s), "color"), "#CC79A7");
 }
 
-TEST(Dot, LegendShowsTheScaleAndCanBeLeftOut) {
+TEST(Dot, LegendIsACompactGraphLabelThatCanBeLeftOut) {
   Graph g;
   const auto n = testing::build_seed_neuron(g);
   g.backward(n.a);
-  const ParsedDot with = parse_checked(to_dot(g), 10, 9);
-  EXPECT_NE(with.attribute("legend", "label").find("gradient RMS (log scale)"), std::string::npos);
   DotOptions options;
+  options.title = "the neuron";
+  const ParsedDot with = parse_checked(to_dot(g, options), 10, 9);
+  const std::string legend = with.graph_attributes.at("label");
+  EXPECT_NE(legend.find("gradient RMS (log):"), std::string::npos) << legend;
+  EXPECT_NE(legend.find("the neuron"), std::string::npos) << legend;
+  // Only the styles the picture uses: no gradient nodes, problems or dead units here.
+  EXPECT_EQ(legend.find("gradient node"), std::string::npos) << legend;
+  EXPECT_EQ(legend.find("dead units"), std::string::npos) << legend;
+  EXPECT_EQ(legend.find("NaN/Inf"), std::string::npos) << legend;
   options.legend = false;
-  parse_checked(to_dot(g, options), 10, 9, false);
+  const ParsedDot without = parse_checked(to_dot(g, options), 10, 9);
+  EXPECT_EQ(without.graph_attributes.at("label"), "the neuron");
+}
+
+// The numbers of the legend's colour stops, in order.
+std::vector<std::string> legend_stops(const ParsedDot& dot) {
+  const std::string legend = dot.graph_attributes.at("label");
+  std::vector<std::string> stops;
+  for (std::size_t at = legend.find("bgcolor"); at != std::string::npos;
+       at = legend.find("bgcolor", at + 1)) {
+    const std::size_t start = legend.find("\">", legend.find("<font", at)) + 2;
+    stops.push_back(legend.substr(start, legend.find("</font>", start) - start));
+  }
+  return stops;
+}
+
+TEST(Dot, FocusOnOneNodeGivesALegendWithDistinctStops) {
+  Graph g;
+  const auto m = testing::build_mlp(g);
+  const Snapshot snapshot = trace_gradients(m.loss, m.feeds());
+  DotOptions options;
+  options.snapshot = &snapshot;
+  options.focus = g.find("mlp/layer2/W").id();
+  const std::vector<std::string> stops = legend_stops(parse_checked(to_dot(g, options), 1, 0));
+  ASSERT_EQ(stops.size(), 5u);
+  EXPECT_EQ(std::set<std::string>(stops.begin(), stops.end()).size(), 5u)
+      << stops[0] << " " << stops[1] << " " << stops[2] << " " << stops[3] << " " << stops[4];
+}
+
+TEST(Dot, ColourScaleLeavesOutTheSeed) {
+  Graph g;
+  const auto m = testing::build_mlp(g);
+  const Snapshot snapshot = trace_gradients(m.loss, m.feeds());
+  DotOptions options;
+  options.snapshot = &snapshot;
+  const std::string dot = to_dot(g, options);
+  const ParsedDot parsed = parse_checked(dot, 17, 16);
+  EXPECT_NE(parsed.attribute(node_name(m.loss), "label").find("grad 1 (the seed)"),
+            std::string::npos);
+  // The parameters' and activations' gradients (about 1e-3 to 1e-2) take the scale: at least
+  // four colours among them, and its top stop is theirs, well below the seed's 1.
+  std::set<std::string> fills;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (g.is_input(id) || id == m.loss.id()) continue;
+    fills.insert(parsed.attribute("n" + std::to_string(id), "fillcolor"));
+  }
+  EXPECT_GE(fills.size(), 4u) << dot;
+  EXPECT_EQ(parsed.attribute(node_name(m.loss), "fillcolor"), "#f2f2f2") << "the seed is neutral";
+  const std::vector<std::string> stops = legend_stops(parsed);
+  ASSERT_EQ(stops.size(), 5u);
+  EXPECT_LT(std::stod(stops.back()), 0.5) << stops.back();
+  EXPECT_NE(parsed.graph_attributes.at("label").find("the seed"), std::string::npos);
+}
+
+TEST(Dot, OperandsOfNonCommutativeOpsAreLabelled) {
+  Graph g;
+  const Expr a = g.parameter("a", 2.0), b = g.parameter("b", 5.0);
+  const Expr numerator = g.set_name(b - a, "b_minus_a");
+  const Expr denominator = g.set_name(a - b, "a_minus_b");
+  const Expr ratio = g.set_name(numerator / denominator, "ratio");
+  const Expr total = g.set_name(a + b, "total");
+  const ParsedDot dot = parse_checked(to_dot(g), 6, 8);
+  std::map<std::pair<std::string, std::string>, std::string> labels;
+  for (std::size_t e = 0; e < dot.edge_list.size(); ++e) {
+    const auto it = dot.edge_attributes[e].find("label");
+    labels[dot.edge_list[e]] = it == dot.edge_attributes[e].end() ? "" : it->second;
+  }
+  EXPECT_EQ((labels[{node_name(numerator), node_name(ratio)}]), "numerator");
+  EXPECT_EQ((labels[{node_name(denominator), node_name(ratio)}]), "denominator");
+  EXPECT_EQ((labels[{node_name(b), node_name(numerator)}]), "+");
+  EXPECT_EQ((labels[{node_name(a), node_name(numerator)}]), "\xE2\x88\x92");  // minus sign
+  EXPECT_EQ((labels[{node_name(a), node_name(denominator)}]), "+");
+  EXPECT_EQ((labels[{node_name(a), node_name(total)}]), "");  // add is commutative
+}
+
+TEST(Dot, EveryOpOfSeveralInputsEitherCommutesOrNamesItsOperands) {
+  // A new op of two or more inputs gets distinct edge labels without anyone remembering it.
+  for (OpId op = 0; op < OpRegistry::global().size(); ++op) {
+    const OpDef& def = OpRegistry::global()[op];
+    if (def.arity < 2) continue;
+    const auto names = picture::operand_names(def.name, static_cast<std::size_t>(def.arity));
+    if (def.name == "add" || def.name == "mul") {
+      EXPECT_TRUE(names.empty()) << def.name;
+      continue;
+    }
+    ASSERT_EQ(names.size(), static_cast<std::size_t>(def.arity)) << def.name;
+    EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size()) << def.name;
+  }
+}
+
+TEST(Dot, TopKKeepsEdgesThroughLeftOutNodesDashedWithTheirCount) {
+  Graph g;
+  const Expr w = g.parameter("w", 1.0);
+  const Expr up = g.set_name(scale(w, 1e3), "up");         // its gradient: 1e-3
+  const Expr down = g.set_name(scale(up, 1e-6), "down");   // 1e3
+  const Expr loss = g.set_name(scale(down, 1e3), "loss");  // 1 (the seed)
+  const Expr tiny = g.set_name(scale(up, 1e-9), "tiny");   // no gradient: not on the loss' path
+  (void)tiny;
+  const Snapshot snapshot = trace_gradients(loss);
+  DotOptions options;
+  options.snapshot = &snapshot;
+  options.top_k = 2;  // down (1e3) and w (1, before the loss by id); `up` is left out
+  const ParsedDot dot = parse_checked(to_dot(g, options), 2, 1);
+  ASSERT_EQ(dot.edge_list.size(), 1u);
+  EXPECT_EQ(dot.edge_list[0], std::make_pair(node_name(w), node_name(down)));
+  EXPECT_EQ(dot.edge_attributes[0].at("style"), "dashed");
+  EXPECT_EQ(dot.edge_attributes[0].at("label"), "1 left out");
+}
+
+TEST(Dot, TopKCountsEveryLeftOutNodeOnThePath) {
+  Graph g;
+  const Expr w = g.parameter("w", 1.0);                 // its gradient: 1
+  const Expr u1 = scale(w, 1e3);                        // 1e-3
+  const Expr u2 = scale(u1, 1.0);                       // 1e-3
+  const Expr d = g.set_name(scale(u2, 1e-6), "d");      // 1e3
+  const Expr loss = g.set_name(scale(d, 1e3), "loss");  // 1 (the seed)
+  const Snapshot snapshot = trace_gradients(loss);
+  DotOptions options;
+  options.snapshot = &snapshot;
+  options.top_k = 2;  // d, then w (tied with the loss, and first by id)
+  const ParsedDot dot = parse_checked(to_dot(g, options), 2, 1);
+  ASSERT_EQ(dot.edge_list.size(), 1u);
+  EXPECT_EQ(dot.edge_list[0], std::make_pair(node_name(w), node_name(d)));
+  EXPECT_EQ(dot.edge_attributes[0].at("label"), "2 left out");
+}
+
+TEST(Dot, GradientGraphIsDrawnAsAMirrorBesideTheForwardGraph) {
+  Graph g;
+  const auto n = testing::build_seed_neuron(g);
+  g.backward(n.a);
+  DotOptions options;
+  options.include_gradient_nodes = true;
+  int slots = 0;
+  for (NodeId id = 0; id < g.size(); ++id) slots += static_cast<int>(g.inputs_of(id).size());
+  const ParsedDot dot = parse_checked(to_dot(g, options), static_cast<int>(g.size()), slots);
+  int backward = 0, references = 0;
+  for (std::size_t e = 0; e < dot.edge_list.size(); ++e) {
+    const auto id_of = [](const std::string& name) { return std::stoul(name.substr(1)); };
+    const NodeId tail = static_cast<NodeId>(id_of(dot.edge_list[e].first));
+    const NodeId head = static_cast<NodeId>(id_of(dot.edge_list[e].second));
+    const bool tail_gradient = has_flag(g.node(tail).flags, NodeFlags::gradient);
+    const bool head_gradient = has_flag(g.node(head).flags, NodeFlags::gradient);
+    const auto& attributes = dot.edge_attributes[e];
+    if (tail_gradient && head_gradient) {
+      // Drawn from the consumer back to its producer, the arrow at the tail.
+      ++backward;
+      EXPECT_GT(tail, head);
+      EXPECT_EQ(attributes.at("dir"), "back");
+    } else if (head_gradient) {
+      ++references;
+      EXPECT_EQ(attributes.at("style"), "dotted");
+      EXPECT_EQ(attributes.at("minlen"), "0");
+    }
+  }
+  EXPECT_GT(backward, 0);
+  EXPECT_GT(references, 0);
+  EXPECT_NE(dot.graph_attributes.at("label").find("gradient node"), std::string::npos);
+}
+
+TEST(Dot, RankDirectionFollowsTheGraphsShape) {
+  {
+    Graph g;
+    const auto m = testing::build_mlp(g);
+    const Snapshot snapshot = trace_gradients(m.loss, m.feeds());
+    DotOptions options;
+    options.snapshot = &snapshot;
+    // Few ranks of wide labels: top to bottom.
+    EXPECT_EQ(parse_dot(to_dot(g, options)).graph_attributes.at("rankdir"), "TB");
+    options.rankdir = "LR";
+    EXPECT_EQ(parse_dot(to_dot(g, options)).graph_attributes.at("rankdir"), "LR");
+  }
+  {
+    // Twenty-four leaves feeding one sum: one wide rank, left to right.
+    Graph g;
+    Expr sum = g.parameter("p0", 1.0) * g.parameter("q0", 1.0);
+    for (int i = 1; i < 12; ++i) {
+      sum = sum +
+            g.parameter("p" + std::to_string(i), 1.0) * g.parameter("q" + std::to_string(i), 1.0);
+    }
+    EXPECT_EQ(parse_dot(to_dot(g)).graph_attributes.at("rankdir"), "LR");
+  }
+}
+
+TEST(Dot, UnknownRankDirectionNamesTheValidOnes) {
+  Graph g;
+  (void)g.parameter("w", 1.0);
+  DotOptions options;
+  options.rankdir = "sideways";
+  EXPECT_EQ(testing::error_message([&] { (void)to_dot(g, options); }),
+            "DotOptions::rankdir is 'sideways'; use auto, LR (left to right), RL, TB (top to "
+            "bottom) or BT");
 }
 
 class RenderTest : public ::testing::Test {
@@ -418,6 +619,58 @@ TEST_F(RenderTest, WritesSvgPngPdfAndDotByExtension) {
   const std::string dot((std::istreambuf_iterator<char>(dot_file)), {});
   EXPECT_EQ(dot, to_dot(g));
   parse_checked(dot, 10, 9);
+}
+
+// Width and height in pixels, from the PNG header (IHDR comes first, big-endian).
+std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& header) {
+  const auto word = [&](std::size_t at) {
+    std::uint32_t value = 0;
+    for (std::size_t i = 0; i < 4; ++i)
+      value = value << 8 | static_cast<unsigned char>(header.at(at + i));
+    return value;
+  };
+  return {word(16), word(20)};
+}
+
+TEST_F(RenderTest, MlpPictureFitsAPageAndShowsItsLabels) {
+  Graph g;
+  const auto m = testing::build_mlp(g);
+  const Snapshot snapshot = trace_gradients(m.loss, m.feeds());
+  DotOptions options;
+  options.snapshot = &snapshot;
+  options.title = "MLP 4-8-8-3";
+  render(g, (directory_ / "mlp.png").string(), options);
+  render(g, (directory_ / "mlp.svg").string(), options);
+  const auto [width, height] = png_size(head_of(directory_ / "mlp.png", 24));
+  const double aspect = static_cast<double>(width) / height;
+  // Was 4.2 (5024 x 1186 for the demo's smaller MLP) when every picture ran left to right.
+  EXPECT_GT(aspect, 0.5) << width << "x" << height;
+  EXPECT_LT(aspect, 2.5) << width << "x" << height;
+  EXPECT_LT(std::max(width, height), 2600u) << width << "x" << height;
+  std::string svg = head_of(directory_ / "mlp.svg", 1 << 20);
+  for (std::size_t at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;", at))
+    svg.replace(at, 5, "-");
+  for (const char* text : {"MLP 4-8-8-3", "layer1", "W : parameter", "cross_entropy",
+                           "grad 1 (the seed)", "gradient RMS (log):", "logits", "labels"}) {
+    EXPECT_NE(svg.find(text), std::string::npos) << text;
+  }
+}
+
+TEST_F(RenderTest, SeedNeuronAndItsBackwardGraphFitAPage) {
+  Graph g;
+  const auto n = testing::build_seed_neuron(g);
+  g.backward(n.a);
+  DotOptions options;
+  options.include_gradient_nodes = true;
+  render(g, (directory_ / "backward.png").string(), options);
+  render(g, (directory_ / "backward.svg").string(), options);
+  const auto [width, height] = png_size(head_of(directory_ / "backward.png", 24));
+  const double aspect = static_cast<double>(width) / height;
+  EXPECT_GT(aspect, 0.4) << width << "x" << height;
+  EXPECT_LT(aspect, 3.0) << width << "x" << height;
+  const std::string svg = head_of(directory_ / "backward.svg", 1 << 20);
+  for (const char* text : {"relu_grad", "w1 : parameter", "gradient node"})
+    EXPECT_NE(svg.find(text), std::string::npos) << text;
 }
 
 TEST_F(RenderTest, UnknownExtensionIsRefusedWithTheFormatsItKnows) {

@@ -70,7 +70,7 @@ set(rows
   "105|-|--probes-per-epoch must be a whole number from 1 to 1000, got 0|study|activations|--probes-per-epoch|0"
   "105|-|--lr must be a finite number > 0, got nan|study|activations|--lr|nan"
   "105|-|--top-k must be a whole number from 0 to 1099511627776, got -1|dot|${MODEL}|--top-k|-1"
-  "105|-|--rankdir: XY not in {LR,TB,RL,BT}|dot|${MODEL}|--rankdir|XY"
+  "105|-|--rankdir: XY not in {auto,LR,TB,RL,BT}|dot|${MODEL}|--rankdir|XY"
   "2|-|unknown command 'bogus'. the commands are demo, ops, train, eval, predict, study, dot, info|bogus"
   "2|-|a command is required. the commands are demo, ops, train, eval, predict, study, dot, info|"
   "1|-|--train-subset 500 is larger than the 160 training examples of xor. give at most 160|train|--data|xor|--samples|200|--train-subset|500"

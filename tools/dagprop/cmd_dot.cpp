@@ -19,7 +19,7 @@ namespace dagprop::cli {
 namespace {
 
 struct DotSettings {
-  std::string file, output, focus, rankdir = "LR";
+  std::string file, output, focus, rankdir = "auto";
   bool gradient_nodes = false, no_legend = false;
   std::vector<std::string> collapse;
   std::size_t top_k = 0;
@@ -130,8 +130,9 @@ void add_dot_command(CLI::App& app) {
                   "Draw only the K nodes with the largest gradients (0: all)")
       ->check(whole_number_from_to(0, std::int64_t{1} << 40));
   dot->add_option("--rankdir", settings->rankdir,
-                  "Direction of data flow: LR (left to right), TB (top to bottom), RL or BT")
-      ->check(CLI::IsMember({"LR", "TB", "RL", "BT"}));
+                  "Direction of data flow: auto (the one that fits a page best, the default), LR "
+                  "(left to right), TB (top to bottom), RL or BT")
+      ->check(CLI::IsMember({"auto", "LR", "TB", "RL", "BT"}));
   dot->add_flag("--no-legend", settings->no_legend, "Leave out the colour scale and style legend");
   dot->callback([settings] { draw(*settings); });
 }

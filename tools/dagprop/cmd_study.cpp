@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <dagprop/error.hpp>
+#include <dagprop/graph.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/trainer.hpp>
 #include <dagprop/ops.hpp>
@@ -56,7 +58,9 @@ struct Summary {
   // Mean over seeds, per probe: epoch, train loss, per-layer gradient norms, and the hidden units'
   // dead and saturated shares (over all hidden units).
   std::vector<std::vector<double>> curve;
-  std::vector<double> accuracy_by_epoch;
+  // The same per probe, the smallest and the largest over seeds: the spread the figures draw.
+  std::vector<std::vector<double>> curve_min, curve_max;
+  std::vector<double> accuracy_by_epoch, accuracy_min, accuracy_max;
 };
 
 // Tableau's ten colours: one per activation, by its place in the activation table, so a colour
@@ -121,22 +125,35 @@ Summary summarize(const nn::Activation& activation, const std::vector<Run>& runs
   const std::vector<std::int64_t> units = hidden_units(c);
   const std::size_t probes = s.runs.front()->history.probes.size();
   for (std::size_t p = 0; p < probes; ++p) {
-    std::vector<double> row;
+    std::vector<double> row, low, high;
     for (const Run* r : s.runs) {
       const nn::ProbeRecord& probe = r->history.probes[p];
       std::vector<double> values{probe.epoch, probe.train_loss};
       values.insert(values.end(), probe.gradient_norm.begin(), probe.gradient_norm.end());
       values.push_back(overall(probe.dead_fraction, units));
       values.push_back(overall(probe.saturated_fraction, units));
-      if (row.empty()) row.assign(values.size(), 0.0);
-      for (std::size_t k = 0; k < values.size(); ++k) row[k] += values[k] / n;
+      if (row.empty()) row.assign(values.size(), 0.0), low = values, high = values;
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        row[k] += values[k] / n;
+        low[k] = std::min(low[k], values[k]);
+        high[k] = std::max(high[k], values[k]);
+      }
     }
     s.curve.push_back(row);
+    s.curve_min.push_back(low);
+    s.curve_max.push_back(high);
   }
   for (std::size_t e = 0; e < s.runs.front()->history.epochs.size(); ++e) {
-    double sum = 0;
-    for (const Run* r : s.runs) sum += r->history.epochs[e].test.accuracy;
+    double sum = 0, low = 1, high = 0;
+    for (const Run* r : s.runs) {
+      const double a = r->history.epochs[e].test.accuracy;
+      sum += a;
+      low = std::min(low, a);
+      high = std::max(high, a);
+    }
     s.accuracy_by_epoch.push_back(sum / n);
+    s.accuracy_min.push_back(low);
+    s.accuracy_max.push_back(high);
   }
   return s;
 }
@@ -193,39 +210,81 @@ void write_run_tables(const std::filesystem::path& out, const std::vector<Run>& 
   }
 }
 
-// gnuplot data: one block per activation (selected with `index i`), means over seeds.
+// gnuplot data: one block per activation (selected with `index i`). curves.dat holds the means
+// over seeds; spread.dat the smallest and largest over seeds of the same values (after the epoch,
+// value k of curves.dat's column k + 1 has its minimum in column 2k and its maximum in 2k + 1).
 void write_plot_data(const std::filesystem::path& out, const std::vector<Summary>& plotted) {
-  std::ofstream curves(out / "curves.dat"), accuracy(out / "accuracy.dat");
+  std::ofstream curves(out / "curves.dat"), spread(out / "spread.dat"),
+      accuracy(out / "accuracy.dat");
   for (const Summary& s : plotted) {
     curves << "# " << s.activation->name
-           << ": epoch train_loss gradient_norm_per_layer... dead_share saturated_share\n";
-    for (const std::vector<double>& row : s.curve) {
+           << ": epoch train_loss gradient_norm_per_layer... dead_share saturated_share (means "
+              "over seeds)\n";
+    spread << "# " << s.activation->name
+           << ": epoch, then the minimum and maximum over seeds of each value of curves.dat\n";
+    for (std::size_t p = 0; p < s.curve.size(); ++p) {
+      const std::vector<double>& row = s.curve[p];
       for (std::size_t k = 0; k < row.size(); ++k) curves << (k ? " " : "") << row[k];
       curves << '\n';
+      spread << row[0];
+      for (std::size_t k = 1; k < row.size(); ++k)
+        spread << ' ' << s.curve_min[p][k] << ' ' << s.curve_max[p][k];
+      spread << '\n';
     }
     curves << "\n\n";
-    accuracy << "# " << s.activation->name << ": epoch mean_test_accuracy\n";
-    for (std::size_t e = 0; e < s.accuracy_by_epoch.size(); ++e)
-      accuracy << e + 1 << ' ' << s.accuracy_by_epoch[e] << '\n';
+    spread << "\n\n";
+    accuracy << "# " << s.activation->name
+             << ": epoch mean_test_accuracy min_over_seeds max_over_seeds\n";
+    for (std::size_t e = 0; e < s.accuracy_by_epoch.size(); ++e) {
+      accuracy << e + 1 << ' ' << s.accuracy_by_epoch[e] << ' ' << s.accuracy_min[e] << ' '
+               << s.accuracy_max[e] << '\n';
+    }
     accuracy << "\n\n";
   }
 }
 
 // ---------------------------------------------------------------- figures
 
-// "plot 'file' index 0 using X:Y ... title 'relu', '' index 1 ..." over the chosen activations.
-std::string plot_each(const std::vector<Summary>& plotted, const std::string& file,
-                      const std::string& columns, const std::string& style,
+// "plot 'file' index 0 using 1:min:max with filledcurves ..., '' index 0 using 1:mean with lines
+// title 'relu (3 seeds)', ..." over the chosen activations: each mean line over a translucent band
+// from the smallest to the largest value over seeds, in the activation's colour.
+struct Series {
+  std::string file;       // the means
+  int mean_column = 2;    // in `file`
+  std::string band_file;  // the minima and maxima
+  int min_column = 2, max_column = 3;
+  std::string style = "lines";
+};
+std::string plot_each(const std::vector<Summary>& plotted, const Series& series,
                       bool (*include)(const nn::Activation&) = nullptr) {
   std::string command;
   for (std::size_t i = 0; i < plotted.size(); ++i) {
     const nn::Activation& a = *plotted[i].activation;
     if (include != nullptr && !include(a)) continue;
-    command += command.empty() ? "plot '" + file + "'" : ", ''";
-    command += " index " + std::to_string(i) + " using " + columns + " with " + style +
-               " lw 2 lc rgb '" + color_of(a) + "' title '" + std::string(a.name) + "'";
+    const std::string index = " index " + std::to_string(i);
+    const std::string colour = std::string(" lc rgb '") + color_of(a) + "'";
+    command += command.empty() ? "plot " : ", ";
+    command += gnuplot_quote(series.band_file) + index +
+               " using 1:" + std::to_string(series.min_column) + ":" +
+               std::to_string(series.max_column) +
+               " with filledcurves fs transparent solid 0.2 noborder" + colour + " notitle, ";
+    const std::size_t seeds = plotted[i].runs.size();
+    command += gnuplot_quote(series.file) + index +
+               " using 1:" + std::to_string(series.mean_column) + " with " + series.style +
+               " lw 2" + colour + " title " +
+               gnuplot_quote(std::string(a.name) + " (mean of " + std::to_string(seeds) +
+                             (seeds == 1 ? " seed)" : " seeds, band min-max)"));
   }
   return command;
+}
+
+// Value k of curves.dat (0: the epoch) as a series with its band.
+Series curve_series(std::size_t k) {
+  return {.file = "curves.dat",
+          .mean_column = static_cast<int>(k + 1),
+          .band_file = "spread.dat",
+          .min_column = static_cast<int>(2 * k),
+          .max_column = static_cast<int>(2 * k + 1)};
 }
 
 bool dies(const nn::Activation& a) {
@@ -235,48 +294,70 @@ bool saturates(const nn::Activation& a) {
   return a.failure == nn::UnitFailure::saturated;
 }
 
+// The run's settings, for every figure's title: what was trained, how, and over which seeds.
+std::string settings_line(const StudyCommand& c, const LoadedData& d) {
+  std::ostringstream line;
+  line << c.data.data << ", MLP " << layer_sizes(d, c.training) << ", " << c.training.optimizer
+       << " lr " << c.training.optimizer_settings.learning_rate << " (" << c.training.schedule
+       << "), batch " << c.training.batch_size << ", " << c.training.epochs << " epochs, seeds "
+       << c.first_seed << ".." << c.first_seed + c.seeds - 1;
+  return line.str();
+}
+
 void plot_figures(const std::filesystem::path& out, const std::vector<Summary>& plotted,
-                  const std::vector<std::string>& layer_titles) {
+                  const std::vector<std::string>& layer_titles, const std::string& settings) {
+  const auto title = [&](const std::string& what) {
+    return "set title " + gnuplot_quote(what + "\n" + settings) + "\n";
+  };
   const std::string common = "set grid\nset key outside right\nset xlabel 'epoch'\n";
   std::string script =
-      png_and_svg("loss", common + "set ylabel 'training loss (mean over seeds)'\n" +
-                              plot_each(plotted, "curves.dat", "1:2", "lines"));
-  script += png_and_svg("accuracy", common + "set ylabel 'test accuracy (mean over seeds)'\n" +
-                                        plot_each(plotted, "accuracy.dat", "1:2", "linespoints"));
+      png_and_svg("loss",
+                  common + title("Training loss per activation") + "set ylabel 'training loss'\n" +
+                      plot_each(plotted, curve_series(1)),
+                  1000, 560);
+  script +=
+      png_and_svg("accuracy",
+                  common + title("Test accuracy per activation") + "set ylabel 'test accuracy'\n" +
+                      plot_each(plotted, {.file = "accuracy.dat",
+                                          .mean_column = 2,
+                                          .band_file = "accuracy.dat",
+                                          .min_column = 3,
+                                          .max_column = 4,
+                                          .style = "linespoints"}),
+                  1000, 560);
   const std::size_t layers = layer_titles.size();
-  std::string norms = "set multiplot layout 1," + std::to_string(layers) +
-                      " title 'gradient norm of each layer''s weights (mean over seeds)'\n" +
-                      "set grid\nset logscale y\nset format y '%.0e'\nset xlabel 'epoch'\n";
+  std::string norms = "set multiplot layout 1," + std::to_string(layers) + " title " +
+                      gnuplot_quote("Gradient norm of each layer's weights\n" + settings) +
+                      "\nset grid\nset logscale y\nset format y '%.0e'\nset xlabel 'epoch'\n";
   for (std::size_t l = 0; l < layers; ++l) {
     norms += "set title " + gnuplot_quote(layer_titles[l]) + "\n" +
              (l + 1 == layers ? "set key outside right\n" : "unset key\n") +
-             plot_each(plotted, "curves.dat", "1:" + std::to_string(3 + l), "lines") + "\n";
+             plot_each(plotted, curve_series(2 + l)) + "\n";
   }
-  script += png_and_svg("gradient_norms", norms + "unset multiplot", 1400, 480);
-  const std::string dead_column = std::to_string(3 + layers);
-  const std::string saturated_column = std::to_string(4 + layers);
+  script += png_and_svg("gradient_norms", norms + "unset multiplot", 1400, 520);
   const bool any_dead = std::any_of(plotted.begin(), plotted.end(),
                                     [](const Summary& s) { return dies(*s.activation); });
   const bool any_saturated = std::any_of(plotted.begin(), plotted.end(),
                                          [](const Summary& s) { return saturates(*s.activation); });
   const int panels = (any_dead ? 1 : 0) + (any_saturated ? 1 : 0);
   if (panels > 0) {
-    std::string units =
-        "set multiplot layout 1," + std::to_string(panels) +
-        "\nset grid\nset xlabel 'epoch'\nset yrange [0:*]\nset key outside right top vertical\n";
+    std::string units = "set multiplot layout 1," + std::to_string(panels) + " title " +
+                        gnuplot_quote("Dead and saturated hidden units\n" + settings) +
+                        "\nset grid\nset xlabel 'epoch'\nset yrange [0:*]\nset key outside "
+                        "right top vertical\n";
     if (any_dead) {
       units +=
           "set title 'hidden units inactive on every probe example (dead for ReLU)'\n"
           "set ylabel 'share of hidden units'\n" +
-          plot_each(plotted, "curves.dat", "1:" + dead_column, "lines", dies) + "\n";
+          plot_each(plotted, curve_series(2 + layers), dies) + "\n";
     }
     if (any_saturated) {
       units +=
           "set title 'saturated activations (local derivative < 10% of its peak)'\n"
           "set ylabel 'share of unit-example pairs'\n" +
-          plot_each(plotted, "curves.dat", "1:" + saturated_column, "lines", saturates) + "\n";
+          plot_each(plotted, curve_series(3 + layers), saturates) + "\n";
     }
-    script += png_and_svg("units", units + "unset multiplot", 1300, 480);
+    script += png_and_svg("units", units + "unset multiplot", 1300, 520);
   }
   run_gnuplot(out, "figures.gp", script);
 }
@@ -287,8 +368,21 @@ std::string percent(double share) {
   return format_number(100.0 * share, 1) + "%";
 }
 
+// How the runs were executed, from the trainer's graph itself (Graph::num_threads: 0 is the serial
+// executor, n >= 1 the TBB executor with n threads), never assumed.
+std::string threads_text(int num_threads) {
+  const char* variable = std::getenv("DAGPROP_NUM_THREADS");
+  const std::string from = variable != nullptr
+                               ? std::string(" (DAGPROP_NUM_THREADS=") + variable + ")"
+                               : std::string(" (DAGPROP_NUM_THREADS unset)");
+  if (num_threads <= 0) return "1 thread, the serial executor" + from;
+  return std::to_string(num_threads) + (num_threads == 1 ? " thread" : " threads") +
+         ", the TBB executor" + from;
+}
+
 void write_report(const std::filesystem::path& out, const StudyCommand& c, const LoadedData& d,
-                  const std::vector<Summary>& summaries, double total_seconds, bool plots) {
+                  const std::vector<Summary>& summaries, double total_seconds, bool plots,
+                  int num_threads) {
   const std::vector<std::int64_t> units = hidden_units(c);
   const std::size_t layers = c.training.hidden.size() + 1;
   std::ostringstream md;
@@ -308,7 +402,8 @@ void write_report(const std::filesystem::path& out, const StudyCommand& c, const
      << " fixed training examples\n"
      << "- Wall time: " << format_number(total_seconds, 0) << " s for "
      << summaries.size() * static_cast<std::size_t>(c.seeds)
-     << " runs, one thread (the machine may have been shared; times are indicative)\n"
+     << " runs (the machine may have been shared; times are indicative)\n"
+     << "- Threads: " << threads_text(num_threads) << "\n"
      << "- BLAS: " << blas_kernels()
      << " (the last bits of every product depend on these kernels; the same seeds give the same "
      << "numbers on the same kernels)\n\n";
@@ -414,6 +509,7 @@ void run_study(const StudyCommand& c) {
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<Run> runs;
+  int num_threads = Graph().num_threads();  // what a trainer's graph gets; read from the first
   const std::size_t total = chosen.size() * static_cast<std::size_t>(c.seeds);
   for (const nn::Activation* activation : chosen) {
     for (int k = 0; k < c.seeds; ++k) {
@@ -424,6 +520,7 @@ void run_study(const StudyCommand& c) {
                         std::to_string(runs.size() + 1) + "/" + std::to_string(total) + ")");
       try {
         nn::Trainer trainer(d.train, d.test, options, d.validation ? &*d.validation : nullptr);
+        num_threads = trainer.graph().num_threads();
         run.history = trainer.fit(
             {.on_step = [&](const nn::StepReport& r) { progress.on_step(r); },
              .on_epoch = [&](const nn::EpochRecord& e) { progress.on_epoch(e, options.epochs); }});
@@ -455,8 +552,8 @@ void run_study(const StudyCommand& c) {
                            " to " + std::to_string(widths[l + 1]) + ")");
   }
   const bool plots = !c.no_plots && !plotted.empty();
-  if (plots) plot_figures(out, plotted, layer_titles);
-  write_report(out, c, d, summaries, seconds, plots);
+  if (plots) plot_figures(out, plotted, layer_titles, settings_line(c, d));
+  write_report(out, c, d, summaries, seconds, plots, num_threads);
   std::printf("study done in %.0f s: %s\n", seconds, (out / "report.md").c_str());
 }
 

@@ -25,9 +25,21 @@ std::string png_and_svg(const std::string& name, const std::string& body, int wi
 }
 
 std::string gnuplot_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return quoted + "'";
+  // Double quotes, so that a newline can be written "\n" (a title of two lines); a backslash or
+  // a quote of the text is escaped, and nothing else in it is special (the terminals are
+  // `noenhanced`).
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '\n') {
+      quoted += "\\n";
+    } else if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
 }
 
 bool run_gnuplot(const std::filesystem::path& folder, const std::string& script_name,

@@ -18,7 +18,7 @@ std::string png_and_svg(const std::string& name, const std::string& body, int wi
 bool run_gnuplot(const std::filesystem::path& folder, const std::string& script_name,
                  const std::string& script);
 
-// A gnuplot single-quoted string ('' stands for a quote inside it).
+// A gnuplot string literal of `text`: newlines become line breaks, everything else stays as it is.
 std::string gnuplot_quote(const std::string& text);
 
 }  // namespace dagprop::cli

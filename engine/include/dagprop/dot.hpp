@@ -27,9 +27,14 @@ struct DotOptions {
   // Only this node and the nodes it depends on (kNoNode: every node).
   NodeId focus = kNoNode;
   // Nodes built by grad() (NodeFlags::gradient), drawn with blue dashed borders. Always drawn
-  // when the focus is one of them.
+  // when the focus is one of them. The backward graph is laid out as a mirror beside the forward
+  // one: gradient edges point from the loss back to the parameters, and each gradient node sits
+  // beside the forward values it reads (thin dotted edges), which belong to the node whose
+  // gradient it computes.
   bool include_gradient_nodes = false;
   // Only the k nodes with the largest gradients (root mean square; NaN ranks first); 0: no limit.
+  // Two drawn nodes connected through left-out ones get a dashed edge saying how many were left
+  // out on the shortest such path.
   std::size_t top_k = 0;
 
   // ---- scopes
@@ -47,8 +52,12 @@ struct DotOptions {
   const Snapshot* snapshot = nullptr;
 
   // ---- layout
-  std::string rankdir = "LR";  // "LR": data flows left to right; "TB": top to bottom
-  bool legend = true;          // one extra node: the colour scale and what the styles mean
+  // "auto": the direction whose estimated picture is nearest a page's proportions (a deep chain
+  // runs left to right, a wide layered network top to bottom); or "LR", "RL", "TB", "BT".
+  std::string rankdir = "auto";
+  // A compact key under the picture (the graph's label, so it never moves a node): the colour
+  // scale, then only the styles the picture uses.
+  bool legend = true;
   std::string title;
 };
 

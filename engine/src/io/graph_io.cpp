@@ -27,7 +27,7 @@
 #include <dagprop/ops.hpp>
 
 #include "../graph_internals.hpp"
-#include "base64.hpp"
+#include "../base64.hpp"
 
 namespace dagprop {
 namespace {

@@ -9,6 +9,10 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
@@ -77,7 +81,60 @@ int flush_nothing(void*) {
   return 0;
 }
 Agiodisc_t string_io{AgIoDisc.afread, append_text, flush_nothing};
-Agdisc_t string_discipline{&AgMemDisc, &AgIdDisc, &string_io};
+
+// Object ids in creation order. Graphviz's own discipline (AgIdDisc) uses the address of the
+// interned name as a named object's id, and agwrite lists subgraphs by id: clusters came out in
+// an order that depended on the heap (the same picture, drawn by two runs, differed as text).
+// Named objects get even ids, anonymous ones odd, as in AgIdDisc.
+struct OrderedIds {
+  Agraph_t* graph = nullptr;
+  // Names as the graph's reference-counted strings, as agwrite expects (it asks whether a name is
+  // an HTML string by looking at the string pool's header); a named object's id is 2 (index + 1).
+  std::vector<char*> names;
+  std::unordered_map<std::string_view, IDTYPE> ids;  // views of `names`
+  IDTYPE anonymous = 1;
+};
+void* ordered_open(Agraph_t* graph, Agdisc_t*) {
+  auto* ids = new OrderedIds;
+  ids->graph = graph;
+  return ids;
+}
+long ordered_map(void* state, int, char* name, IDTYPE* id, int create) {
+  auto& ids = *static_cast<OrderedIds*>(state);
+  if (name == nullptr) {
+    *id = 2 * ids.anonymous++ + 1;
+    return 1;
+  }
+  if (const auto it = ids.ids.find(name); it != ids.ids.end()) {
+    *id = it->second;
+    return 1;
+  }
+  if (!create) return 0;
+  char* interned = agstrdup(ids.graph, name);
+  ids.names.push_back(interned);
+  *id = 2 * ids.names.size();
+  ids.ids.emplace(interned, *id);
+  return 1;
+}
+long ordered_alloc(void*, int, IDTYPE) {
+  return 0;  // as AgIdDisc: a caller cannot ask for an id of its own
+}
+// Names stay interned until the graph closes (which frees its whole string pool): pictures are
+// built, written and closed, never edited, and a kept name keeps every id's name printable.
+void ordered_free(void*, int, IDTYPE) {}
+char* ordered_print(void* state, int, IDTYPE id) {
+  const auto& ids = *static_cast<OrderedIds*>(state);
+  const std::size_t index = id / 2 - 1;
+  return id % 2 == 0 && id > 0 && index < ids.names.size() ? ids.names[index] : nullptr;
+}
+void ordered_close(void* state) {
+  delete static_cast<OrderedIds*>(state);
+}
+void ordered_register(void*, int, void*) {}
+Agiddisc_t ordered_ids{ordered_open,  ordered_map,   ordered_alloc,   ordered_free,
+                       ordered_print, ordered_close, ordered_register};
+
+Agdisc_t string_discipline{&AgMemDisc, &ordered_ids, &string_io};
 
 struct CloseGraph {
   void operator()(Agraph_t* graph) const { agclose(graph); }
@@ -130,10 +187,15 @@ const char* shape_of(BoxKind kind) {
   return "box";
 }
 
-double scale_position(const Picture& picture, double magnitude) {
-  const double span = picture.log_max - picture.log_min;
-  if (!(span > 0)) return 1.0;
-  return (std::log10(magnitude) - picture.log_min) / span;
+// The magnitude a box's fill shows: a parameter's or an activation's own; an input's or a
+// constant's only where it falls inside the scale (beyond it, clamped to an end, it would claim a
+// size it does not have); never the seed's. 0 or below: no colour.
+double colour_magnitude(const Box& box, const Picture& picture) {
+  if (!std::isfinite(box.magnitude) || !picture.has_scale || box.seed) return -1;
+  if (box.scale_magnitude > 0) return box.scale_magnitude;
+  if (!(box.magnitude > 0)) return -1;
+  const double log = std::log10(box.magnitude);
+  return log >= picture.log_min && log <= picture.log_max ? box.magnitude : -1;
 }
 
 void style_box(Agnode_t* node, const Box& box, const Picture& picture, const NodeAttributes& a) {
@@ -157,8 +219,8 @@ void style_box(Agnode_t* node, const Box& box, const Picture& picture, const Nod
   }
   if (box.magnitude == 0) {
     agxset(node, a.fillcolor, text(kZeroGradientFill));
-  } else if (box.magnitude > 0 && std::isfinite(box.magnitude)) {
-    const double t = scale_position(picture, box.magnitude);
+  } else if (const double m = colour_magnitude(box, picture); m > 0) {
+    const double t = picture::scale_position(picture, m);
     agxset(node, a.fillcolor, text(picture::viridis(t)));
     if (picture::is_dark(t)) agxset(node, a.fontcolor, text("white"));
   }
@@ -168,55 +230,143 @@ void style_box(Agnode_t* node, const Box& box, const Picture& picture, const Nod
   }
 }
 
-std::string legend_number(double value) {
-  char number[16];
-  std::snprintf(number, sizeof number, "%.2g", value);
-  return number;
-}
-
-// The legend is an HTML-like label: a colour bar over the magnitudes drawn, then the styles.
-std::string legend_html(const Picture& picture) {
-  std::string html =
-      "<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"3\">"
-      "<tr><td colspan=\"5\"><b>gradient RMS (log scale)</b></td></tr><tr>";
-  if (picture.has_scale) {
-    for (int k = 0; k < 5; ++k) {
-      const double t = k / 4.0;
+// The scale's stops as numbers, with as many significant digits as it takes to tell them apart
+// (a scale one decade wide needs two; a tenth of a decade three).
+std::vector<std::string> legend_stops(const Picture& picture, int count) {
+  std::vector<std::string> stops;
+  for (int digits = 2; digits <= 8; ++digits) {
+    stops.clear();
+    for (int k = 0; k < count; ++k) {
+      const double t = static_cast<double>(k) / (count - 1);
       const double value =
           std::pow(10.0, picture.log_min + t * (picture.log_max - picture.log_min));
-      html += "<td width=\"56\" bgcolor=\"" + picture::viridis(t) + "\"><font color=\"" +
-              std::string(picture::is_dark(t) ? "white" : "black") + "\">" + legend_number(value) +
-              "</font></td>";
+      char number[32];
+      std::snprintf(number, sizeof number, "%.*g", digits, value);
+      stops.emplace_back(number);
+    }
+    bool distinct = true;
+    for (int k = 1; k < count; ++k) distinct = distinct && stops[k] != stops[k - 1];
+    if (distinct) break;
+  }
+  return stops;
+}
+
+std::string html_text(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The key is an HTML-like table: the title, a colour bar over the magnitudes drawn, then one line
+// of shapes and only the styles this picture uses.
+std::string legend_html(const Picture& picture, const std::string& title) {
+  constexpr int kStops = 5;
+  const std::string row = "<tr><td colspan=\"" + std::to_string(kStops + 1) + "\" align=\"left\">";
+  std::string html = "<table border=\"0\" cellborder=\"0\" cellspacing=\"1\" cellpadding=\"1\">";
+  if (!title.empty()) {
+    html += "<tr><td colspan=\"" + std::to_string(kStops + 1) + "\"><font point-size=\"14\">" +
+            html_text(title) + "</font></td></tr>";
+  }
+  html += "<tr><td align=\"right\"><font point-size=\"8\">gradient RMS (log):</font></td>";
+  if (picture.has_scale) {
+    const std::vector<std::string> stops = legend_stops(picture, kStops);
+    for (int k = 0; k < kStops; ++k) {
+      const double t = static_cast<double>(k) / (kStops - 1);
+      html += "<td width=\"44\" bgcolor=\"" + picture::viridis(t) +
+              "\"><font point-size=\"8\" color=\"" +
+              std::string(picture::is_dark(t) ? "white" : "black") + "\">" +
+              stops[static_cast<std::size_t>(k)] + "</font></td>";
     }
   } else {
-    html += "<td colspan=\"5\">no gradients known</td>";
+    html += "<td colspan=\"" + std::to_string(kStops) +
+            "\" align=\"left\"><font point-size=\"8\">no gradients known</font></td>";
   }
-  html +=
-      "</tr>"
-      "<tr><td colspan=\"5\" align=\"left\">white: gradient exactly 0; grey: none known</td></tr>"
-      "<tr><td colspan=\"5\" align=\"left\">rounded box: op; cylinder: parameter; box with cut "
-      "corners: input; ellipse: constant; 3-D box: collapsed scope</td></tr>"
-      "<tr><td colspan=\"5\" align=\"left\"><font color=\"" +
-      std::string(kGradientColour) +
-      "\">blue dashed border: gradient node (grad)</font></td></tr>"
-      "<tr><td colspan=\"5\" align=\"left\"><font color=\"" +
-      std::string(kDeadColour) + "\">orange border: dead units</font>; <font color=\"" +
-      std::string(kSaturatedColour) +
-      "\">purple border: saturated units</font></td></tr>"
-      "<tr><td colspan=\"5\" align=\"left\"><font color=\"" +
-      std::string(kProblemFill) +
-      "\">red: NaN/Inf origin or failing local gradient check</font></td></tr></table>";
-  return html;
+  html += "</tr>";
+  std::string key = "white: gradient 0; grey: none known";
+  if (picture.has_seed) key += "; the seed (an output's own gradient) is off the scale";
+  html += row + "<font point-size=\"8\">" + key + "</font></td></tr>";
+  html += row +
+          "<font point-size=\"8\">rounded: op; cylinder: parameter; cut corners: input; "
+          "ellipse: constant; 3-D: collapsed scope</font></td></tr>";
+  const auto line = [&](const char* colour, const std::string& text) {
+    html += row + "<font point-size=\"8\" color=\"" + colour + "\">" + text + "</font></td></tr>";
+  };
+  if (picture.has_gradient_nodes) {
+    line(kGradientColour,
+         "blue dashed: gradient node, beside the forward node it belongs to; gradients flow from "
+         "the loss back (dotted: a forward value it reads)");
+  }
+  if (picture.has_elided) line("#555555", "grey dashed edge: a path through left-out nodes");
+  if (picture.has_dead) line(kDeadColour, "orange border: dead units");
+  if (picture.has_saturated) line(kSaturatedColour, "purple border: saturated units");
+  if (picture.has_problems)
+    line(kProblemFill, "red: NaN/Inf origin or failing local gradient check");
+  return html + "</table>";
+}
+
+bool valid_rankdir(const std::string& rankdir) {
+  return rankdir == "auto" || rankdir == "LR" || rankdir == "RL" || rankdir == "TB" ||
+         rankdir == "BT";
+}
+
+// Layers drawn as clusters stack instead of stepping sideways: a layer's parameters would share a
+// rank with the previous layer's output (both feed its first op), and clusters sharing a rank must
+// sit side by side. An invisible edge from that output to each such parameter ranks it one later.
+void stack_clusters(Agraph_t* root, const Picture& picture, const std::vector<Agnode_t*>& nodes) {
+  std::vector<std::vector<std::uint32_t>> parameters(picture.boxes.size()),
+      from_outside(picture.boxes.size());
+  for (const picture::Edge& edge : picture.edges) {
+    if (edge.into_gradient) continue;
+    const Box& from = picture.boxes[edge.from];
+    const Box& to = picture.boxes[edge.to];
+    if (from.cluster == 0 || to.cluster == 0) continue;
+    if (from.cluster == to.cluster && from.kind == BoxKind::parameter)
+      parameters[edge.to].push_back(edge.from);
+    if (from.cluster != to.cluster) from_outside[edge.to].push_back(edge.from);
+  }
+  Agsym_t* style = agattr(root, AGEDGE, text("style"), nullptr);
+  for (std::size_t b = 0; b < picture.boxes.size(); ++b) {
+    for (const std::uint32_t outside : from_outside[b]) {
+      for (const std::uint32_t parameter : parameters[b]) {
+        Agedge_t* e = agedge(root, nodes[outside], nodes[parameter], nullptr, 1);
+        agxset(e, style, text("invis"));
+      }
+    }
+  }
 }
 
 GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
+  if (!valid_rankdir(options.rankdir)) {
+    throw Error("DotOptions::rankdir is '" + options.rankdir +
+                "'; use auto, LR (left to right), RL, TB (top to bottom) or BT");
+  }
   const Picture picture = picture::build(graph, options);
   GraphvizGraph g(agopen(text("dagprop"), Agdirected, &string_discipline));
   if (!g) throw Error("Graphviz could not create a graph (out of memory?)");
   Agraph_t* root = g.get();
-  agattr(root, AGRAPH, text("rankdir"), text(options.rankdir));
+  const std::string rankdir =
+      options.rankdir == "auto" ? picture::choose_rankdir(picture) : options.rankdir;
+  agattr(root, AGRAPH, text("rankdir"), text(rankdir));
   agattr(root, AGRAPH, text("fontname"), text("Helvetica"));
-  if (!options.title.empty()) {
+  agattr(root, AGRAPH, text("ranksep"), text("0.3"));
+  agattr(root, AGRAPH, text("nodesep"), text("0.2"));
+  if (options.legend) {
+    // The key is the graph's label, not a node: it never moves a box, and stays small.
+    const std::string html = legend_html(picture, options.title);
+    agattr(root, AGRAPH, text("label"), agstrdup_html(root, text(html)));
+    agattr(root, AGRAPH, text("labelloc"), text("t"));
+    agattr(root, AGRAPH, text("labeljust"), text("l"));
+  } else if (!options.title.empty()) {
     std::string title = picture::escape_label(options.title);
     if (title.back() == '\\') title += ' ';
     agattr(root, AGRAPH, text("label"), text(title));
@@ -226,6 +376,23 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
   agattr(root, AGEDGE, text("arrowsize"), text("0.7"));
   Agsym_t* edge_style = agattr(root, AGEDGE, text("style"), text("solid"));
   Agsym_t* edge_color = agattr(root, AGEDGE, text("color"), text("#555555"));
+  // The other edge attributes are declared when a picture first needs one: every declared
+  // attribute costs each edge a slot and the writer a look, and most pictures use none of them.
+  Agsym_t *edge_label = nullptr, *edge_headlabel = nullptr, *edge_dir = nullptr,
+          *edge_minlen = nullptr, *edge_weight = nullptr, *edge_fontcolor = nullptr;
+  const auto declare = [&](Agsym_t*& symbol, const char* name, const char* fallback) {
+    if (symbol == nullptr) symbol = agattr(root, AGEDGE, text(name), text(fallback));
+    return symbol;
+  };
+  const auto set = [&](Agedge_t* e, Agsym_t*& symbol, const char* name, const char* fallback,
+                       const std::string& value) {
+    if (symbol == nullptr &&
+        (name == std::string_view("label") || name == std::string_view("headlabel"))) {
+      agattr(root, AGEDGE, text("fontname"), text("Helvetica"));
+      agattr(root, AGEDGE, text("fontsize"), text("8"));
+    }
+    agxset(e, declare(symbol, name, fallback), text(value));
+  };
 
   std::vector<Agraph_t*> clusters(picture.clusters.size(), root);
   for (std::size_t c = 1; c < picture.clusters.size(); ++c) {
@@ -245,20 +412,38 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
     style_box(nodes[b], box, picture, attributes);
   }
   for (const picture::Edge& edge : picture.edges) {
-    Agedge_t* e = agedge(root, nodes[edge.from], nodes[edge.to], nullptr, 1);
+    // A backward edge is drawn from its consumer to its producer with the arrow at the tail: the
+    // layout then ranks the gradient graph in the forward direction, beside the forward graph, and
+    // the arrow still points where the gradient flows.
+    Agedge_t* e = edge.backward ? agedge(root, nodes[edge.to], nodes[edge.from], nullptr, 1)
+                                : agedge(root, nodes[edge.from], nodes[edge.to], nullptr, 1);
+    if (edge.backward) set(e, edge_dir, "dir", "forward", "back");
     if (edge.into_gradient) {
-      agxset(e, edge_style, text("dashed"));
-      agxset(e, edge_color, text(kGradientColour));
+      agxset(e, edge_style, text(edge.reference ? "dotted" : "dashed"));
+      agxset(e, edge_color, text(edge.reference ? "#9ecae1" : kGradientColour));
+    }
+    // A gradient node reads forward values of the node whose gradient it computes (tanh_grad
+    // reads tanh's output, d W = x^T g reads x): ranking it no earlier than them, and pulling it
+    // there hard, puts each gradient beside the forward node it belongs to.
+    if (edge.reference) {
+      set(e, edge_minlen, "minlen", "1", "0");
+      set(e, edge_weight, "weight", "1", "4");
+    }
+    std::string label = edge.operand;
+    if (edge.elided > 0) {
+      if (!edge.into_gradient) agxset(e, edge_style, text("dashed"));
+      label += (label.empty() ? "" : ", ") + std::to_string(edge.elided) + " left out";
+      set(e, edge_fontcolor, "fontcolor", "black", "#555555");
+    }
+    // A reference may end up within one rank, and dot 2.42 corrupts memory laying out labels on
+    // such flat edges (gvFreeLayout crashes): its operand goes at the head, outside the layout.
+    if (!label.empty() && edge.reference) {
+      set(e, edge_headlabel, "headlabel", "", picture::escape_label(label));
+    } else if (!label.empty()) {
+      set(e, edge_label, "label", "", picture::escape_label(label));
     }
   }
-  if (options.legend) {
-    Agnode_t* legend = agnode(root, text("legend"), 1);
-    agxset(legend, attributes.shape, text("plaintext"));
-    agxset(legend, attributes.style, text(""));
-    agsafeset(legend, text("fontsize"), text("9"), text("10"));
-    const std::string html = legend_html(picture);
-    agxset(legend, attributes.label, agstrdup_html(root, text(html)));
-  }
+  stack_clusters(root, picture, nodes);
   return g;
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -176,7 +177,13 @@ class Builder {
       magnitude_[id] = gradient_magnitude(graph_, options_.snapshot, id);
       if (magnitude_[id] != -1.0) ranked.push_back(id);
     }
+    consumed_by_forward_.assign(n, 0);
+    for (NodeId id = 0; id < n; ++id) {
+      if (has_flag(graph_.node(id).flags, NodeFlags::gradient)) continue;
+      for (const NodeId input : graph_.inputs_of(id)) consumed_by_forward_[input] = 1;
+    }
     if (options_.top_k == 0) return;
+    candidates_ = selected_;
     const std::size_t k = std::min(options_.top_k, ranked.size());
     std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
                       [&](NodeId a, NodeId b) {
@@ -267,9 +274,24 @@ class Builder {
     box.kind = kind_of(graph_, id);
     box.gradient_node = has_flag(graph_.node(id).flags, NodeFlags::gradient);
     box.magnitude = magnitude_[id];
+    box.seed = is_seed(id);
+    box.scale_magnitude = on_scale(id) ? box.magnitude : -1.0;
     label_node(id, box);
     boxes_of_node_[id] = static_cast<std::uint32_t>(picture_.boxes.size());
     picture_.boxes.push_back(std::move(box));
+  }
+
+  // An output (no forward node consumes it) whose gradient is known: d output / d output, the
+  // seed the backward pass starts from (1 for a scalar loss).
+  bool is_seed(NodeId id) const {
+    return magnitude_[id] != -1.0 && !consumed_by_forward_[id] &&
+           !has_flag(graph_.node(id).flags, NodeFlags::gradient);
+  }
+  // The colour scale spans parameters and activations: inputs and constants are data, whose
+  // gradients say nothing about learning, and the seed is 1 by definition.
+  bool on_scale(NodeId id) const {
+    const BoxKind kind = kind_of(graph_, id);
+    return (kind == BoxKind::parameter || kind == BoxKind::op) && !is_seed(id);
   }
 
   std::uint32_t scope_box(std::string_view scope) {
@@ -300,6 +322,9 @@ class Builder {
       box.magnitude = m;
     } else if (!std::isnan(box.magnitude)) {
       box.magnitude = std::max(box.magnitude, m);
+    }
+    if (on_scale(id) && !std::isnan(box.scale_magnitude)) {
+      box.scale_magnitude = std::isnan(m) ? m : std::max(box.scale_magnitude, m);
     }
     const UnitHealth health = health_of(id);
     info.health.units += health.units;
@@ -392,8 +417,10 @@ class Builder {
         text += "\nvalue " + format_summary(summarize(*value));
     }
     if (options_.show_gradients) {
-      if (const auto gradient = latest_gradient(graph_, options_.snapshot, id))
+      if (const auto gradient = latest_gradient(graph_, options_.snapshot, id)) {
         text += "\ngrad " + format_summary(summarize(*gradient));
+        if (box.seed) text += " (the seed)";
+      }
     }
     const UnitHealth health = health_of(id);
     box.dead = health.dead > 0;
@@ -406,30 +433,112 @@ class Builder {
     end_label(box.label);
   }
 
-  // One edge per input slot; edges touching a collapsed scope are merged.
+  // One edge per input slot; edges touching a collapsed scope are merged. With top_k, drawn
+  // nodes connected through left-out ones get one dashed edge per pair (connect_through_elided).
   void connect() {
     std::unordered_set<std::uint64_t> merged;
+    std::vector<std::string> operands;
     for (NodeId id = 0; id < graph_.size(); ++id) {
       const std::uint32_t to = boxes_of_node_[id];
       if (to == kNone) continue;
-      for (const NodeId input : graph_.inputs_of(id)) {
-        const std::uint32_t from = boxes_of_node_[input];
+      const auto inputs = graph_.inputs_of(id);
+      const bool into_scope = picture_.boxes[to].kind == BoxKind::scope;
+      operands = into_scope ? std::vector<std::string>{}
+                            : operand_names(graph_.op_name_of(id), inputs.size());
+      for (std::size_t slot = 0; slot < inputs.size(); ++slot) {
+        const std::uint32_t from = boxes_of_node_[inputs[slot]];
         if (from == kNone || from == to) continue;
-        const bool collapsed = picture_.boxes[from].kind == BoxKind::scope ||
-                               picture_.boxes[to].kind == BoxKind::scope;
+        const bool collapsed = picture_.boxes[from].kind == BoxKind::scope || into_scope;
         if (collapsed && !merged.insert(std::uint64_t{from} << 32 | to).second) continue;
-        picture_.edges.push_back({from, to, has_flag(graph_.node(id).flags, NodeFlags::gradient)});
+        Edge edge = edge_between(from, to);
+        if (slot < operands.size()) edge.operand = operands[slot];
+        picture_.has_operands = picture_.has_operands || !edge.operand.empty();
+        picture_.edges.push_back(std::move(edge));
+      }
+    }
+    if (options_.top_k > 0) connect_through_elided();
+  }
+
+  Edge edge_between(std::uint32_t from, std::uint32_t to) const {
+    Edge edge{from, to};
+    edge.into_gradient = picture_.boxes[to].gradient_node;
+    edge.backward = edge.into_gradient && picture_.boxes[from].gradient_node;
+    edge.reference = edge.into_gradient && !edge.backward;
+    return edge;
+  }
+
+  // For each left-out candidate node, the drawn boxes it is reached from and the number of
+  // left-out nodes on the shortest path (itself included); one forward scan over the ids, each
+  // list freed once its last consumer has read it, and at most top_k entries long.
+  void connect_through_elided() {
+    const std::size_t n = graph_.size();
+    std::vector<std::uint32_t> uses(n, 0);
+    for (NodeId id = 0; id < n; ++id) {
+      if (!candidates_[id]) continue;
+      for (const NodeId input : graph_.inputs_of(id)) ++uses[input];
+    }
+    using Reach = std::vector<std::pair<std::uint32_t, std::int64_t>>;
+    std::vector<Reach> reach(n);
+    const auto merge = [](Reach& into, std::uint32_t box, std::int64_t elided) {
+      for (auto& [b, e] : into) {
+        if (b == box) {
+          e = std::min(e, elided);
+          return;
+        }
+      }
+      into.emplace_back(box, elided);
+    };
+    std::unordered_set<std::uint64_t> direct;
+    for (const Edge& edge : picture_.edges) direct.insert(std::uint64_t{edge.from} << 32 | edge.to);
+    Reach incoming;
+    for (NodeId id = 0; id < n; ++id) {
+      if (!candidates_[id]) continue;
+      const std::uint32_t to = boxes_of_node_[id];
+      incoming.clear();
+      for (const NodeId input : graph_.inputs_of(id)) {
+        if (!candidates_[input]) continue;
+        if (boxes_of_node_[input] != kNone) {
+          if (to == kNone) merge(incoming, boxes_of_node_[input], 1);
+          continue;
+        }
+        for (const auto& [box, elided] : reach[input])
+          merge(incoming, box, elided + (to == kNone ? 1 : 0));
+      }
+      if (to == kNone) {
+        reach[id] = incoming;
+      } else {
+        std::sort(incoming.begin(), incoming.end());
+        for (const auto& [from, elided] : incoming) {
+          if (from == to || !direct.insert(std::uint64_t{from} << 32 | to).second) continue;
+          Edge edge = edge_between(from, to);
+          edge.elided = elided;
+          picture_.edges.push_back(edge);
+          picture_.has_elided = true;
+        }
+      }
+      for (const NodeId input : graph_.inputs_of(id)) {
+        if (candidates_[input] && --uses[input] == 0) Reach().swap(reach[input]);
       }
     }
   }
 
   void scale() {
     for (const Box& box : picture_.boxes) {
-      if (!(box.magnitude > 0) || !std::isfinite(box.magnitude)) continue;
-      const double log = std::log10(box.magnitude);
+      picture_.has_seed = picture_.has_seed || box.seed;
+      picture_.has_gradient_nodes = picture_.has_gradient_nodes || box.gradient_node;
+      picture_.has_problems = picture_.has_problems || box.problem;
+      picture_.has_dead = picture_.has_dead || box.dead;
+      picture_.has_saturated = picture_.has_saturated || box.saturated;
+      if (!(box.scale_magnitude > 0) || !std::isfinite(box.scale_magnitude)) continue;
+      const double log = std::log10(box.scale_magnitude);
       picture_.log_min = picture_.has_scale ? std::min(picture_.log_min, log) : log;
       picture_.log_max = picture_.has_scale ? std::max(picture_.log_max, log) : log;
       picture_.has_scale = true;
+    }
+    const double missing = kMinScaleDecades - (picture_.log_max - picture_.log_min);
+    if (picture_.has_scale && missing > 0) {
+      picture_.log_min -= missing / 2;
+      picture_.log_max += missing / 2;
     }
   }
 
@@ -437,6 +546,8 @@ class Builder {
   const DotOptions& options_;
   Picture picture_;
   std::vector<char> selected_;
+  std::vector<char> candidates_;           // top_k: the nodes selected before it chose
+  std::vector<char> consumed_by_forward_;  // read by some forward node
   std::vector<char> after_anomaly_;
   std::vector<double> magnitude_;
   std::vector<std::uint32_t> boxes_of_node_;
@@ -452,6 +563,122 @@ class Builder {
 
 Picture build(const Graph& graph, const DotOptions& options) {
   return Builder(graph, options).build();
+}
+
+std::vector<std::string> operand_names(std::string_view op_name, std::size_t inputs) {
+  // Commutative ops: swapping the edges changes nothing, so a label would only add ink.
+  static const std::unordered_set<std::string_view> kCommutative = {"add", "mul"};
+  static const std::map<std::string_view, std::vector<std::string>, std::less<>> kNames = {
+      {"sub", {"+", "\xE2\x88\x92"}},  // "+" and a minus sign: y = a - b
+      {"div", {"numerator", "denominator"}},
+      {"matmul", {"left", "right"}},
+      {"weighted_sum", {"x", "w", "b"}},
+      {"mse_loss", {"prediction", "target"}},
+      {"cross_entropy", {"logits", "labels"}},
+      {"cross_entropy_grad", {"logits", "labels", "g"}},
+      {"binary_cross_entropy_with_logits", {"logits", "targets"}},
+      {"sigmoid_grad", {"y", "g"}},
+      {"tanh_grad", {"y", "g"}},
+      {"softmax_grad", {"y", "g"}},
+      {"log_softmax_grad", {"y", "g"}},
+      {"relu_grad", {"x", "g"}},
+      {"leaky_relu_grad", {"x", "g"}},
+      {"elu_grad", {"x", "g"}},
+      {"gelu_grad", {"x", "g"}},
+      {"silu_grad", {"x", "g"}},
+  };
+  if (inputs < 2 || kCommutative.contains(op_name)) return {};
+  if (const auto it = kNames.find(op_name); it != kNames.end() && it->second.size() == inputs)
+    return it->second;
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i <= inputs; ++i) names.push_back("input " + std::to_string(i));
+  return names;
+}
+
+double scale_position(const Picture& picture, double magnitude) {
+  const double span = picture.log_max - picture.log_min;
+  if (!(span > 0) || !(magnitude > 0)) return 1.0;
+  return std::clamp((std::log10(magnitude) - picture.log_min) / span, 0.0, 1.0);
+}
+
+namespace {
+
+// A box's size in points as dot will draw it at fontsize 10: Helvetica averages about 5.6 points
+// a character, a line 12; margins as dot's defaults (0.11 inch by 0.055), cylinders taller.
+std::pair<double, double> box_size(const Box& box) {
+  double widest = 0, lines = 1, column = 0;
+  for (std::size_t i = 0; i < box.label.size(); ++i) {
+    if (box.label[i] == '\\' && i + 1 < box.label.size() && box.label[i + 1] == 'n') {
+      widest = std::max(widest, column);
+      column = 0;
+      ++lines;
+      ++i;
+    } else if ((static_cast<unsigned char>(box.label[i]) & 0xC0) != 0x80) {
+      ++column;  // one per UTF-8 character, not per byte
+    }
+  }
+  widest = std::max(widest, column);
+  const double width = std::max(54.0, widest * 5.6 + 16);
+  const double height = std::max(36.0, lines * 12 + 8) + (box.kind == BoxKind::parameter ? 12 : 0);
+  return {width, height};
+}
+
+}  // namespace
+
+LayoutEstimate estimate_layout(const Picture& picture, const std::string& rankdir) {
+  // Ranks: the longest path from a source over forward edges (listed by consumer id, so one
+  // pass), then over backward edges, drawn reversed, one pass from the end.
+  const std::size_t n = picture.boxes.size();
+  std::vector<std::size_t> rank(n, 0);
+  for (const Edge& e : picture.edges) {
+    if (!e.into_gradient) rank[e.to] = std::max(rank[e.to], rank[e.from] + 1);
+  }
+  // dot pulls a source (a parameter, an input) down to just before its first consumer.
+  std::vector<std::size_t> first_use(n, std::numeric_limits<std::size_t>::max());
+  std::vector<char> has_input(n, 0);
+  for (const Edge& e : picture.edges) {
+    if (e.into_gradient) continue;
+    has_input[e.to] = 1;
+    first_use[e.from] = std::min(first_use[e.from], rank[e.to]);
+  }
+  for (std::size_t b = 0; b < n; ++b) {
+    if (!has_input[b] && first_use[b] != std::numeric_limits<std::size_t>::max())
+      rank[b] = first_use[b] - 1;
+  }
+  // A gradient node sits no earlier than the forward values it reads (dot.cpp's references), and
+  // before the gradient nodes it is computed from.
+  for (const Edge& e : picture.edges) {
+    if (e.reference) rank[e.to] = std::max(rank[e.to], rank[e.from]);
+  }
+  for (auto it = picture.edges.rbegin(); it != picture.edges.rend(); ++it) {
+    if (it->backward) rank[it->from] = std::max(rank[it->from], rank[it->to] + 1);
+  }
+  const bool left_right = rankdir == "LR" || rankdir == "RL";
+  constexpr double kRankSeparation = 36, kNodeSeparation = 18;
+  std::vector<double> along, across;  // per rank: the largest extent along, the sum across
+  for (std::size_t b = 0; b < n; ++b) {
+    const auto [width, height] = box_size(picture.boxes[b]);
+    if (rank[b] >= along.size()) along.resize(rank[b] + 1, 0), across.resize(rank[b] + 1, 0);
+    along[rank[b]] = std::max(along[rank[b]], left_right ? width : height);
+    across[rank[b]] += (left_right ? height : width) + kNodeSeparation;
+  }
+  double total_along = 0, widest_across = 0;
+  for (std::size_t r = 0; r < along.size(); ++r) {
+    total_along += along[r] + (r > 0 ? kRankSeparation : 0);
+    widest_across = std::max(widest_across, across[r]);
+  }
+  return left_right ? LayoutEstimate{total_along, widest_across}
+                    : LayoutEstimate{widest_across, total_along};
+}
+
+std::string choose_rankdir(const Picture& picture) {
+  // A screen or a landscape page is about 1.4 wide for 1 high; the direction whose estimate is
+  // nearer that, in ratio, wins (ties to left-to-right, the way equations read).
+  constexpr double kPage = 1.4;
+  const auto distance = [&](const std::string& rankdir) {
+    return std::abs(std::log(estimate_layout(picture, rankdir).aspect() / kPage));
+  };
+  return distance("TB") < distance("LR") ? "TB" : "LR";
 }
 
 std::string escape_label(std::string_view text) {

@@ -11,8 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/export.hpp>
 #include <dagprop/tensor.hpp>
 
+DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 inline constexpr int kCheckpointVersion = 1;
@@ -64,3 +66,4 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
 Checkpoint load_checkpoint(const std::string& path, std::size_t max_bytes = std::size_t{1} << 32);
 
 }  // namespace dagprop::nn
+DAGPROP_API_END

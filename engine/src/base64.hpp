@@ -1,11 +1,24 @@
-// Base64 encoding and strict decoding.
-#include "base64.hpp"
+// Base64 (RFC 4648, standard alphabet, with padding) for tensor bytes in graph files and
+// checkpoints. Private to engine/; header-only, so the io and nn libraries can both use it in a
+// shared build (where internal symbols are not exported).
+#pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 
 namespace dagprop::base64 {
-namespace {
+
+// The length encode() gives for n bytes: a decoder checks it before it allocates anything.
+constexpr std::size_t encoded_length(std::size_t n) {
+  return (n + 2) / 3 * 4;
+}
+
+namespace detail {
 
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -20,9 +33,9 @@ constexpr std::array<std::int8_t, 256> make_reverse_table() {
 }
 constexpr std::array<std::int8_t, 256> kReverse = make_reverse_table();
 
-}  // namespace
+}  // namespace detail
 
-std::string encode(std::span<const std::byte> bytes) {
+inline std::string encode(std::span<const std::byte> bytes) {
   std::string text;
   text.reserve(encoded_length(bytes.size()));
   std::size_t i = 0;
@@ -30,24 +43,24 @@ std::string encode(std::span<const std::byte> bytes) {
     const auto v = std::to_integer<std::uint32_t>(bytes[i]) << 16 |
                    std::to_integer<std::uint32_t>(bytes[i + 1]) << 8 |
                    std::to_integer<std::uint32_t>(bytes[i + 2]);
-    text += kAlphabet[v >> 18 & 63];
-    text += kAlphabet[v >> 12 & 63];
-    text += kAlphabet[v >> 6 & 63];
-    text += kAlphabet[v & 63];
+    text += detail::kAlphabet[v >> 18 & 63];
+    text += detail::kAlphabet[v >> 12 & 63];
+    text += detail::kAlphabet[v >> 6 & 63];
+    text += detail::kAlphabet[v & 63];
   }
   const std::size_t rest = bytes.size() - i;
   if (rest > 0) {
     std::uint32_t v = std::to_integer<std::uint32_t>(bytes[i]) << 16;
     if (rest == 2) v |= std::to_integer<std::uint32_t>(bytes[i + 1]) << 8;
-    text += kAlphabet[v >> 18 & 63];
-    text += kAlphabet[v >> 12 & 63];
-    text += rest == 2 ? kAlphabet[v >> 6 & 63] : '=';
+    text += detail::kAlphabet[v >> 18 & 63];
+    text += detail::kAlphabet[v >> 12 & 63];
+    text += rest == 2 ? detail::kAlphabet[v >> 6 & 63] : '=';
     text += '=';
   }
   return text;
 }
 
-bool decode(std::string_view text, std::span<std::byte> out) {
+inline bool decode(std::string_view text, std::span<std::byte> out) {
   if (text.size() != encoded_length(out.size())) return false;
   std::size_t written = 0;
   for (std::size_t i = 0; i < text.size(); i += 4) {
@@ -56,7 +69,7 @@ bool decode(std::string_view text, std::span<std::byte> out) {
     for (std::size_t k = 0; k < 4; ++k) {
       const char c = text[i + k];
       if (c == '=') break;
-      const std::int8_t d = kReverse[static_cast<unsigned char>(c)];
+      const std::int8_t d = detail::kReverse[static_cast<unsigned char>(c)];
       if (d < 0) return false;
       v |= static_cast<std::uint32_t>(d) << (18 - 6 * k);
       ++digits;
