@@ -26,3 +26,4 @@
 #include <dagprop/random.hpp>
 #include <dagprop/scalar_tape.hpp>
 #include <dagprop/tensor.hpp>
+#include <dagprop/transforms.hpp>
