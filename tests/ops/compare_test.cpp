@@ -78,6 +78,15 @@ TEST(Where, ConditionCarriesNoGradient) {
               ::testing::ThrowsMessage<Error>(HasSubstr("not differentiable")));
 }
 
+TEST(Where, MaskOfAParameterCanBeTheCondition) {
+  // relu written with where: the mask depends on x, but a mask takes no gradient.
+  Graph g;
+  const Expr x = parameter_of(g, "x", {-1, 2, -3, 4}, Shape{4});
+  const Expr zero = g.constant(0.0);
+  const Expr y = where(greater(x, zero), x * x, zero);
+  EXPECT_THAT(values_of(g.run(grad(sum(y), x))), ElementsAre(0, 4, 0, 8));
+}
+
 TEST(Where, ShapesThatDoNotBroadcastAreAnError) {
   Graph g;
   const Expr cond = g.input("c", Shape{3});

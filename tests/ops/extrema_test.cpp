@@ -42,6 +42,15 @@ TEST(Max, NaNPropagatesAndLargeValuesStayFinite) {
   EXPECT_THAT(values_of(g.run(argmax(x, 1))), ElementsAre(1, 1));
 }
 
+TEST(Max, SecondOrderGradientGoesThroughArgmax) {
+  Graph g;
+  const Expr x = parameter_of(g, "x", {1, 3, 2, 5, 4, 0}, Shape{2, 3});
+  const Expr peaks = max(x, 1);
+  const Expr dx = grad(sum(peaks * peaks), x);  // 2 max at the maximal element
+  EXPECT_THAT(values_of(g.run(dx)), ElementsAre(0, 6, 0, 10, 0, 0));
+  EXPECT_THAT(values_of(g.run(grad(sum(dx), x))), ElementsAre(0, 2, 0, 2, 0, 0));
+}
+
 TEST(Max, EmptyAxisIsAnError) {
   Graph g;
   const Expr x = g.input("x", Shape{2, 0});
