@@ -16,7 +16,8 @@ set(ops_headers "dagprop/(ops|op_docs)\\.hpp" "\"(op_helpers|vector_math)\\.hpp\
 
 # Sources and public headers of each layer. Inside dagprop::core, the engine's own part
 # (engine/src, engine/include/dagprop: the graph, the op table's interface, the leaves, plans,
-# autodiff) is below ops/ (the built-in ops), which builds on it.
+# autodiff) is below ops/ (the built-in ops), which builds on it; engine/src/transforms builds on
+# the ops in turn.
 file(GLOB engine_core_files ${SOURCE_DIR}/engine/src/*.cpp ${SOURCE_DIR}/engine/src/*.hpp
      ${SOURCE_DIR}/engine/include/dagprop/*.hpp)
 list(FILTER engine_core_files EXCLUDE REGEX "/(scalar_tape|graph_io|dot|dagprop)\\.hpp$")

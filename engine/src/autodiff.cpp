@@ -88,8 +88,16 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   std::vector<bool> depends(first_new, false);
   for (const Expr& w : wrt) depends[w.id()] = true;
   for (const NodeId id : order) {
-    for (const NodeId input : graph.inputs_of(id)) {
-      if (depends[input]) depends[id] = true;
+    // No gradient flows back through an op whose gradient is zero by definition (a comparison
+    // mask, argmax), so a mask of a parameter may feed an input that takes none (where's
+    // condition, an index). Only its non-differentiable inputs still count, so that asking for
+    // one of those (one_hot of a parameter) remains an error.
+    const OpDef& def = graph.op_of(id);
+    const auto inputs = graph.inputs_of(id);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const bool passes =
+          def.grad_kind != GradKind::zero || (def.nondifferentiable_inputs >> i & 1U);
+      if (depends[inputs[i]] && passes) depends[id] = true;
     }
   }
 

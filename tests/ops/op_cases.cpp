@@ -231,6 +231,126 @@ std::vector<OpCase> make_cases() {
         return one_hot(wrt[0], 3);
       },
       E::not_differentiable);
+
+  // ---- tensor ops (issue 19)
+  add_case("concat", "three inputs along axis 1", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "a", Shape{2, 3}, -2, 2),
+           random_parameter(g, "b", Shape{2, 1}, -2, 2),
+           random_parameter(g, "c", Shape{2, 2}, -2, 2)};
+    return concat(wrt, 1);
+  });
+  add_case("concat", "stack of two on a new axis", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "a", Shape{3, 2}, -2, 2),
+           random_parameter(g, "b", Shape{3, 2}, -2, 2)};
+    return stack(wrt, 1);
+  });
+  add_case("slice", "strided, two axes", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{4, 7}, -2, 2)};
+    return slice(wrt[0], {{1, 4, 1}, {-6, 7, 2}});
+  });
+  add_case("slice_grad", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{3, 3}, -2, 2)};
+    OpAttrs attrs;
+    attrs.ints = {1, 4, 1, 1, 7, 2};
+    attrs.shape = Shape{4, 7};
+    return g.apply("slice_grad", wrt, attrs);
+  });
+  add_case("index_select", "repeated rows", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 4, 3}, -2, 2)};
+    return index_select(wrt[0], 1, class_labels(g, {3, 0, 3, 1, 3}));
+  });
+  add_case("index_select", "table rows, repeated", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "table", Shape{5, 3}, -2, 2)};
+    return index_select(wrt[0], 0, class_labels(g, {4, 1, 1, 0, 4, 4}));
+  });
+  add_case("index_add", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{2, 5, 3}, -2, 2)};
+    OpAttrs attrs;
+    attrs.axis = 1;
+    attrs.shape = Shape{2, 4, 3};
+    const Expr inputs[] = {wrt[0], class_labels(g, {3, 0, 3, 1, 3})};
+    return g.apply("index_add", inputs, attrs);
+  });
+  add_case("gather", "along rows", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{3, 4}, -2, 2)};
+    return gather(wrt[0], 1, g.constant(Tensor::from({0, 3, 3, 1, 1, 1, 2, 0, 3}, Shape{3, 3})));
+  });
+  add_case("scatter_add", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{2, 4}, -2, 2)};
+    OpAttrs attrs;
+    attrs.axis = 0;
+    attrs.shape = Shape{3, 4};
+    const Expr inputs[] = {wrt[0], g.constant(Tensor::from({0, 2, 2, 1, 0, 2, 0, 1}, Shape{2, 4}))};
+    return g.apply("scatter_add", inputs, attrs);
+  });
+  add_case("maximum", "broadcast, no ties", binary(maximum, Shape{3, 4}, Shape{4}));
+  add_case("minimum", "broadcast, no ties", binary(minimum, Shape{3, 1}, Shape{3, 4}));
+  add_case("where", "mask picks per element", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "a", Shape{2, 3}, -2, 2), random_parameter(g, "b", Shape{3}, -2, 2)};
+    return where(g.constant(Tensor::from({1, 0, 0, 1, 1, 0}, Shape{2, 3})), wrt[0], wrt[1]);
+  });
+  for (auto [name, f] : std::initializer_list<std::pair<const char*, Expr (*)(Expr, Expr)>>{
+           {"greater", &dagprop::greater},
+           {"greater_equal", &dagprop::greater_equal},
+           {"less", &dagprop::less},
+           {"less_equal", &dagprop::less_equal},
+           {"equal", &dagprop::equal},
+           {"not_equal", &dagprop::not_equal}}) {
+    add_case(name, "mask", binary(f, Shape{3, 4}, Shape{4}), E::zero_by_definition);
+  }
+  add_case("max", "along rows", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{3, 5}, -2, 2)};
+    return max(wrt[0], 1);
+  });
+  add_case("max", "middle axis keepdim", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 4, 3}, -2, 2)};
+    return max(wrt[0], 1, true);
+  });
+  add_case("min", "along columns", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{4, 3}, -2, 2)};
+    return min(wrt[0], 0);
+  });
+  add_case(
+      "argmax", "positions",
+      [](Graph& g, std::vector<Expr>& wrt) {
+        wrt = {random_parameter(g, "x", Shape{3, 4}, -2, 2)};
+        return argmax(wrt[0], 1);
+      },
+      E::zero_by_definition);
+  add_case(
+      "argmin", "positions",
+      [](Graph& g, std::vector<Expr>& wrt) {
+        wrt = {random_parameter(g, "x", Shape{3, 4}, -2, 2)};
+        return argmin(wrt[0], 0);
+      },
+      E::zero_by_definition);
+  add_case("layer_norm", "rows of a batch", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 3, 5}, -2, 2),
+           random_parameter(g, "gamma", Shape{5}, 0.5, 1.5),
+           random_parameter(g, "beta", Shape{5}, -1, 1)};
+    return layer_norm(wrt[0], wrt[1], wrt[2]);
+  });
+  add_case("batch_moments", "per channel of NCHW", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{3, 2, 2, 2}, -2, 2)};
+    return batch_moments(wrt[0]);
+  });
+  add_case("batch_norm", "given moments", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{3, 2, 4}, -2, 2),
+           g.parameter("moments", Tensor::from({0.3, -0.2, 0.8, 1.7}, Shape{2, 2})),
+           random_parameter(g, "gamma", Shape{2}, 0.5, 1.5),
+           random_parameter(g, "beta", Shape{2}, -1, 1)};
+    return batch_norm(wrt[0], wrt[1], wrt[2], wrt[3]);
+  });
+  add_case("batch_norm", "training statistics", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{4, 3}, -2, 2),
+           random_parameter(g, "gamma", Shape{3}, 0.5, 1.5),
+           random_parameter(g, "beta", Shape{3}, -1, 1)};
+    return batch_norm(wrt[0], batch_moments(wrt[0]), wrt[1], wrt[2]);
+  });
+  add_case("dropout", "fixed step", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{4, 6}, -2, 2)};
+    return dropout(wrt[0], g.constant(3.0), 0.4, 1234);
+  });
   return cases;
 }
 

@@ -201,5 +201,41 @@ TEST(ParallelDeterminism, ScalarNeuronSoupIsBitwiseEqualToSerial) {
   expect_same_bits_at_every_thread_count(g, loss, {loss}, gradients, feeds);
 }
 
+// The tensor ops of issue 19 on tensors large enough that their kernels run in chunks on several
+// threads: the scatter-adds (embedding with repeated indices, gather, max's gradient), the
+// normalizations' statistics and dropout's mask give the serial bits.
+TEST(ParallelDeterminism, TensorOpsValuesAndGradientsAreBitwiseEqualToSerial) {
+  Graph g;
+  SplitMix64 random(41);
+  auto random_tensor = [&](Shape shape, double low, double high) {
+    Tensor t(shape, DType::f32);
+    for (std::int64_t i = 0; i < t.numel(); ++i) t.set(i, low + (high - low) * random.uniform());
+    return t;
+  };
+  auto whole_numbers = [&](Shape shape, std::int64_t below) {
+    Tensor t(shape, DType::f32);
+    for (std::int64_t i = 0; i < t.numel(); ++i)
+      t.set(i, static_cast<double>(random.next() % static_cast<std::uint64_t>(below)));
+    return t;
+  };
+  const Expr x = g.parameter("x", random_tensor(Shape{32, 8, 32, 32}, -3, 3));
+  const Expr gamma = g.parameter("gamma", random_tensor(Shape{8}, 0.5, 1.5));
+  const Expr beta = g.parameter("beta", random_tensor(Shape{8}, -1, 1));
+  const Expr normalized = batch_norm(x, batch_moments(x), gamma, beta);
+  const Expr dropped = dropout(normalized, g.constant(3.0, DType::f32), 0.3, 17);
+  const Expr rows = reshape(dropped, {-1, 64});
+  const Expr ln = layer_norm(rows, g.parameter("ln_gamma", random_tensor(Shape{64}, 0.5, 1.5)),
+                             g.parameter("ln_beta", random_tensor(Shape{64}, -1, 1)));
+  const Expr joined = concat({ln, slice(ln, 1, 0, 64, 3)}, 1);
+  const Expr peaks = max(maximum(joined, scale(joined, -0.5)), 1);
+  const Expr table = g.parameter("table", random_tensor(Shape{500, 64}, -1, 1));
+  const Expr looked_up = embedding(table, g.constant(whole_numbers(Shape{80, 128}, 500)));
+  const Expr picked = gather(table, 0, g.constant(whole_numbers(Shape{9000, 64}, 500)));
+  const Expr loss =
+      sum(peaks) + sum(looked_up * looked_up) +
+      sum(where(greater(picked, ln.graph().constant(0.0, DType::f32)), picked, scale(picked, 0.1)));
+  expect_same_bits_at_every_thread_count(g, loss, {loss, peaks}, {x, gamma, beta, table});
+}
+
 }  // namespace
 }  // namespace dagprop

@@ -31,3 +31,4 @@
 #include <dagprop/scalar_tape.hpp>
 #include <dagprop/snapshot.hpp>
 #include <dagprop/tensor.hpp>
+#include <dagprop/transforms.hpp>

@@ -103,4 +103,113 @@ std::vector<Expr> Mlp::weights() const {
   return result;
 }
 
+// ---- BatchNorm, LayerNorm, Dropout, Embedding
+
+BatchNorm::BatchNorm(Graph& graph, std::string_view scope, std::int64_t channels, DType dtype,
+                     double momentum, double eps)
+    : graph_(&graph), scope_(scope), channels_(channels), momentum_(momentum), eps_(eps) {
+  if (channels < 1) {
+    throw Error("BatchNorm '" + scope_ + "': " + std::to_string(channels) +
+                " channels; give at least one");
+  }
+  if (!(momentum >= 0 && momentum <= 1)) {
+    throw Error("BatchNorm '" + scope_ + "': momentum " + std::to_string(momentum) +
+                " is outside [0, 1]");
+  }
+  auto s = graph.scope(scope);
+  gamma_ = graph.parameter("gamma", Tensor::full(Shape{channels}, 1.0, dtype));
+  beta_ = graph.parameter("beta", Tensor(Shape{channels}, dtype));
+  Tensor running(Shape{2, channels}, dtype);
+  for (std::int64_t c = 0; c < channels; ++c) running.set(channels + c, 1.0);
+  running_ = graph.constant(running, "running_moments");
+}
+
+Expr BatchNorm::apply(Expr x, Mode mode) {
+  if (x.shape().rank() < 2 || x.shape()[1] != channels_) {
+    throw Error("BatchNorm '" + scope_ + "' takes inputs [batch, " + std::to_string(channels_) +
+                ", ...], got " + x.graph().describe(x.id()));
+  }
+  auto s = graph_->scope(scope_);
+  if (mode == Mode::eval) {
+    return graph_->set_name(batch_norm(x, running_, gamma_, beta_, eps_), "eval");
+  }
+  batch_moments_ = graph_->set_name(batch_moments(x), "batch_moments");
+  return graph_->set_name(batch_norm(x, batch_moments_, gamma_, beta_, eps_), "train");
+}
+
+void BatchNorm::update_running_statistics() {
+  if (!batch_moments_.valid()) {
+    throw Error("BatchNorm '" + scope_ +
+                "': update_running_statistics() before any training application; apply the "
+                "layer in Mode::train first");
+  }
+  if (!graph_->has_value(batch_moments_.id())) {
+    throw Error("BatchNorm '" + scope_ + "': the last run left no value for " +
+                graph_->describe(batch_moments_.id()) +
+                "; keep batch_statistics() in the training run (BackwardOptions::keep)");
+  }
+  const TensorView batch = graph_->value(batch_moments_);
+  const Shape& xs = graph_->shape_of(graph_->inputs_of(batch_moments_.id())[0]);
+  const double count = static_cast<double>(xs.numel() / channels_);
+  const double unbiased = count > 1 ? count / (count - 1) : 1.0;
+  TensorView running = graph_->value(running_);
+  for (std::int64_t c = 0; c < channels_; ++c) {
+    running.set(c, (1 - momentum_) * running.at(c) + momentum_ * batch.at(c));
+    const std::int64_t v = channels_ + c;
+    running.set(v, (1 - momentum_) * running.at(v) + momentum_ * batch.at(v) * unbiased);
+  }
+}
+
+LayerNorm::LayerNorm(Graph& graph, std::string_view scope, std::int64_t features, DType dtype,
+                     double eps)
+    : graph_(&graph), scope_(scope), eps_(eps) {
+  auto s = graph.scope(scope);
+  gamma_ = graph.parameter("gamma", Tensor::full(Shape{features}, 1.0, dtype));
+  beta_ = graph.parameter("beta", Tensor(Shape{features}, dtype));
+}
+
+Expr LayerNorm::operator()(Expr x) const {
+  auto s = graph_->scope(scope_);
+  return graph_->set_name(layer_norm(x, gamma_, beta_, eps_), "y");
+}
+
+Dropout::Dropout(Graph& graph, std::string_view scope, double p, SplitMix64& random, DType dtype)
+    : graph_(&graph), scope_(scope), p_(p), seed_(random.next()) {
+  if (!(p >= 0 && p < 1)) {
+    throw Error("Dropout '" + scope_ + "': probability " + std::to_string(p) +
+                " is outside [0, 1)");
+  }
+  auto s = graph.scope(scope);
+  step_ = graph.constant(Tensor::scalar(0.0, dtype), "step");
+}
+
+Expr Dropout::apply(Expr x, Mode mode) const {
+  if (mode == Mode::eval || p_ == 0) return x;
+  auto s = graph_->scope(scope_);
+  return graph_->set_name(dropout(x, step_, p_, seed_), "y");
+}
+
+void Dropout::advance() {
+  TensorView step = graph_->value(step_);
+  step.set(0, step.at(0) + 1);
+}
+
+Embedding::Embedding(Graph& graph, std::string_view scope, std::int64_t num_embeddings,
+                     std::int64_t dim, SplitMix64& random, DType dtype)
+    : graph_(&graph), scope_(scope) {
+  if (num_embeddings < 1 || dim < 1) {
+    throw Error("Embedding '" + scope_ + "': a table of " + std::to_string(num_embeddings) + " x " +
+                std::to_string(dim) + "; both must be at least 1");
+  }
+  Tensor table(Shape{num_embeddings, dim}, dtype);
+  for (std::int64_t i = 0; i < table.numel(); ++i) table.set(i, random.normal());
+  auto s = graph.scope(scope);
+  weight_ = graph.parameter("weight", table);
+}
+
+Expr Embedding::operator()(Expr indices) const {
+  auto s = graph_->scope(scope_);
+  return graph_->set_name(embedding(weight_, indices), "y");
+}
+
 }  // namespace dagprop::nn

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,16 +16,21 @@
 
 // X(name): every built-in op. Each must define `const OpDef& op_def_<name>()` in namespace
 // dagprop::ops (declared in ops/src/op_helpers.hpp; a link error if missing).
+// Not reflowed, so that appending ops changes no earlier line.
+// clang-format off
 #define DAGPROP_BUILTIN_OPS(X)                                                                     \
-  X(add)                                                                                           \
-  X(sub)                                                                                           \
-  X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs) X(step) X(step_ste) X(sign)    \
-      X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(gelu) X(softplus) X(silu) \
-          X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad) X(elu_grad) X(gelu_grad)    \
-              X(silu_grad) X(sum) X(mean) X(reshape) X(transpose) X(broadcast_to) X(sum_to)        \
-                  X(matmul) X(weighted_sum) X(softmax) X(log_softmax) X(softmax_grad)              \
-                      X(log_softmax_grad) X(mse_loss) X(cross_entropy) X(cross_entropy_grad)       \
-                          X(binary_cross_entropy_with_logits) X(one_hot)
+  X(add) X(sub) X(mul) X(div) X(neg) X(scale) X(pow) X(exp) X(log) X(sqrt) X(abs) X(step)          \
+  X(step_ste) X(sign) X(stop_gradient) X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(gelu)     \
+  X(softplus) X(silu) X(sigmoid_grad) X(tanh_grad) X(relu_grad) X(leaky_relu_grad)                 \
+  X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) X(reshape) X(transpose)                     \
+  X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum) X(softmax) X(log_softmax)                    \
+  X(softmax_grad) X(log_softmax_grad) X(mse_loss) X(cross_entropy)                                 \
+  X(cross_entropy_grad) X(binary_cross_entropy_with_logits) X(one_hot)                             \
+  X(concat) X(slice) X(slice_grad) X(index_select) X(index_add) X(gather) X(scatter_add)           \
+  X(maximum) X(minimum) X(where) X(greater) X(greater_equal) X(less) X(less_equal) X(equal)        \
+  X(not_equal) X(max) X(min) X(argmax) X(argmin) X(layer_norm) X(batch_moments) X(batch_norm)     \
+  X(dropout)
+// clang-format on
 
 DAGPROP_API_BEGIN
 namespace dagprop {
@@ -119,6 +125,50 @@ Expr cross_entropy(Expr logits, Expr labels);  // logits [B, C], labels [B] in 0
 Expr cross_entropy_grad(Expr logits, Expr labels, Expr g);
 Expr binary_cross_entropy_with_logits(Expr logits, Expr targets);  // mean, targets in [0, 1]
 Expr one_hot(Expr labels, std::int64_t num_classes);
+
+// ---- tensor ops: joining, slicing, indexing (indices are whole numbers stored in the data's
+// dtype, checked when the graph runs)
+Expr concat(const std::vector<Expr>& inputs, int axis = 0);
+Expr stack(const std::vector<Expr>& inputs, int axis = 0);  // concat along a new axis of size 1
+// One axis of a slice: Python's start:stop:step (negative bounds count from the end; step >= 1).
+struct SliceRange {
+  std::int64_t start = 0;
+  std::int64_t stop = std::numeric_limits<std::int64_t>::max();
+  std::int64_t step = 1;
+};
+Expr slice(Expr x, const std::vector<SliceRange>& ranges);  // axes without a range are kept whole
+Expr slice(Expr x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step = 1);
+Expr index_select(Expr x, int axis, Expr indices);  // indices [k]: y takes x's rows indices[j]
+Expr gather(Expr x, int axis, Expr index);          // index of x's rank: y[..j..] = x[..index..]
+Expr embedding(Expr weight, Expr indices);          // weight [V, D], indices [...] -> [..., D]
+
+// ---- elementwise choices and masks (comparisons give 1 or 0; their gradient is zero)
+Expr maximum(Expr a, Expr b);  // at a tie the gradient goes to a
+Expr minimum(Expr a, Expr b);  // at a tie the gradient goes to a
+Expr where(Expr condition, Expr a, Expr b);
+Expr greater(Expr a, Expr b);
+Expr greater_equal(Expr a, Expr b);
+Expr less(Expr a, Expr b);
+Expr less_equal(Expr a, Expr b);
+Expr equal(Expr a, Expr b);
+Expr not_equal(Expr a, Expr b);
+
+// ---- extremes along an axis (the gradient goes to the first extreme element)
+Expr max(Expr x, int axis, bool keepdim = false);
+Expr min(Expr x, int axis, bool keepdim = false);
+Expr argmax(Expr x, int axis, bool keepdim = false);
+Expr argmin(Expr x, int axis, bool keepdim = false);
+
+// ---- normalization and dropout
+Expr layer_norm(Expr x, Expr gamma, Expr beta, double eps = 1e-5);  // over the last axis
+// [2, C]: mean and biased variance of each channel (axis 1) of x [N, C, ...].
+Expr batch_moments(Expr x);
+// Normalizes x [N, C, ...] per channel with the given moments [2, C] (batch_moments(x) when
+// training, the running moments when evaluating).
+Expr batch_norm(Expr x, Expr moments, Expr gamma, Expr beta, double eps = 1e-5);
+// Zeroes elements with probability p (scaling the rest by 1 / (1 - p)) with a mask that depends
+// on seed, the scalar step counter and the position only.
+Expr dropout(Expr x, Expr step, double p, std::uint64_t seed);
 
 }  // namespace dagprop
 DAGPROP_API_END

@@ -103,5 +103,112 @@ class Mlp {
   Linear output_;
 };
 
+// ---- layers with a training and an evaluation form (issue 19)
+
+// Which form a layer builds when it is applied. A graph is built once, so the mode is chosen per
+// application: a trainer applies the model in Mode::train to its training batch and in Mode::eval
+// to its evaluation batch (one model, one set of parameters, two subgraphs). set_mode() sets what
+// operator() builds; apply(x, mode) says it explicitly.
+enum class Mode { train, eval };
+
+// Batch normalization over axis 1 of x [N, C, ...]: BatchNorm2d on [N, C, H, W], BatchNorm1d on
+// [N, C] or [N, C, L]. Parameters "<scope>/gamma" (ones) and "<scope>/beta" (zeros); the running
+// moments are a constant "<scope>/running_moments" [2, C] (mean 0, variance 1 at the start), which
+// optimizers do not touch. Training normalizes with batch_moments(x); evaluation with the running
+// moments, which update_running_statistics() moves towards the last training batch's.
+class BatchNorm {
+ public:
+  BatchNorm(Graph& graph, std::string_view scope, std::int64_t channels, DType dtype = DType::f32,
+            double momentum = 0.1, double eps = 1e-5);
+
+  Expr operator()(Expr x) { return apply(x, mode_); }
+  Expr apply(Expr x, Mode mode);
+  void set_mode(Mode mode) { mode_ = mode; }
+  Mode mode() const { return mode_; }
+
+  // The batch_moments node of the last training application: keep it in the training run
+  // (BackwardOptions::keep) so that update_running_statistics() can read it.
+  Expr batch_statistics() const { return batch_moments_; }
+  // running = (1 - momentum) running + momentum [mean; unbiased variance] of the last training
+  // batch, in a fixed order; throws if the last run did not leave the batch statistics readable.
+  void update_running_statistics();
+
+  Expr gamma() const { return gamma_; }
+  Expr beta() const { return beta_; }
+  Expr running_moments() const { return running_; }
+  std::vector<Expr> parameters() const { return {gamma_, beta_}; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  std::int64_t channels_;
+  double momentum_, eps_;
+  Mode mode_ = Mode::train;
+  Expr gamma_, beta_, running_, batch_moments_;
+};
+using BatchNorm2d = BatchNorm;
+using BatchNorm1d = BatchNorm;
+
+// layer_norm over the last axis, with parameters "<scope>/gamma" (ones) and "<scope>/beta"
+// (zeros). The same in training and evaluation.
+class LayerNorm {
+ public:
+  LayerNorm(Graph& graph, std::string_view scope, std::int64_t features, DType dtype = DType::f32,
+            double eps = 1e-5);
+  Expr operator()(Expr x) const;
+  Expr gamma() const { return gamma_; }
+  Expr beta() const { return beta_; }
+  std::vector<Expr> parameters() const { return {gamma_, beta_}; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  double eps_;
+  Expr gamma_, beta_;
+};
+
+// Dropout with probability p in training, the identity in evaluation. Its seed is drawn from
+// `random` when it is built (like an initializer); the step counter is a constant
+// "<scope>/step" that advance() increments, so each training step gets a new mask while a step
+// and its backward pass share one. The mask depends on the seed, the step and the position only.
+class Dropout {
+ public:
+  Dropout(Graph& graph, std::string_view scope, double p, SplitMix64& random,
+          DType dtype = DType::f32);
+
+  Expr operator()(Expr x) const { return apply(x, mode_); }
+  Expr apply(Expr x, Mode mode) const;
+  void set_mode(Mode mode) { mode_ = mode; }
+  Mode mode() const { return mode_; }
+  // Call once per training step, before the step's run.
+  void advance();
+  std::uint64_t seed() const { return seed_; }
+  Expr step() const { return step_; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  double p_;
+  std::uint64_t seed_;
+  Mode mode_ = Mode::train;
+  Expr step_;
+};
+
+// A table "<scope>/weight" [num_embeddings, dim] drawn from N(0, 1); applied to indices of any
+// shape (whole numbers stored in the table's dtype) it gives [..., dim]. Repeated indices add
+// their gradients in index order.
+class Embedding {
+ public:
+  Embedding(Graph& graph, std::string_view scope, std::int64_t num_embeddings, std::int64_t dim,
+            SplitMix64& random, DType dtype = DType::f32);
+  Expr operator()(Expr indices) const;
+  Expr weight() const { return weight_; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  Expr weight_;
+};
+
 }  // namespace dagprop::nn
 DAGPROP_API_END
