@@ -1,13 +1,21 @@
-// matmul: [..., m, k] x [..., k, n] -> [..., m, n] through the BLAS GEMM (OpenBLAS). Either operand
+// matmul: [..., m, k] x [..., k, n] -> [..., m, n] through the BLAS GEMM (OpenBLAS), or dagprop's
+// portable GEMM in the portable products mode (set_matmul_kernels). Either operand
 // may be read transposed (its last two axes swapped) without materializing the transpose: the
 // gradient rules use that, so a training step moves no transposed copies. A 2-D operand is shared
 // by every batch entry of the other.
 #include <cblas.h>
+#include <zlib.h>
 
+#include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <mutex>
 
+#include <dagprop/reproducibility.hpp>
+
+#include "matmul_kernels.hpp"
 #include "op_helpers.hpp"
+#include "portable_gemm.hpp"
 
 namespace dagprop {
 namespace ops {
@@ -141,19 +149,27 @@ BlockGrid block_grid(std::int64_t m, std::int64_t n, std::int64_t k) {
 
 // ---- the GEMM call
 
-// OpenBLAS runs on the calling thread only: parallelism comes from the blocks, on TBB's threads
-// (kernel_loops.hpp). Letting OpenBLAS start its own threads inside parallel blocks would put
-// several threads on every core. Set once for the process, before the first product.
-void use_single_threaded_blas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+// The kernels of the process: -1 until read from the environment, then a MatmulKernels.
+std::atomic<int> g_matmul_kernels{-1};
+
+MatmulKernels kernels_from_environment() {
+  const char* env = std::getenv("DAGPROP_MATMUL_KERNELS");
+  if (env == nullptr || std::string_view(env) == "blas") return MatmulKernels::blas;
+  if (std::string_view(env) == "portable") return MatmulKernels::portable;
+  throw Error("DAGPROP_MATMUL_KERNELS='" + std::string(env) +
+              "' names no matmul kernels: use 'blas' (OpenBLAS, the default) or 'portable' "
+              "(dagprop's own GEMM, the same bits on every CPU)");
 }
 
 // C[rows x cols] = op(A) op(B) with leading dimensions in elements, row-major.
 template <class T>
-void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
-          std::int64_t k, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c,
-          std::int64_t ldc) {
+void gemm(MatmulKernels kernels, bool a_transposed, bool b_transposed, std::int64_t rows,
+          std::int64_t cols, std::int64_t k, const T* a, std::int64_t lda, const T* b,
+          std::int64_t ldb, T* c, std::int64_t ldc) {
+  if (kernels == MatmulKernels::portable) {
+    portable_gemm(a_transposed, b_transposed, rows, cols, k, a, lda, b, ldb, c, ldc);
+    return;
+  }
   const CBLAS_TRANSPOSE ta = a_transposed ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE tb = b_transposed ? CblasTrans : CblasNoTrans;
   const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };  // checked by the caller
@@ -184,7 +200,8 @@ void matmul_forward(const KernelCall& c) {
     return;
   }
   check_blas_range(l);
-  use_single_threaded_blas();
+  const MatmulKernels kernels = matmul_kernels();
+  if (kernels == MatmulKernels::blas) use_single_threaded_blas();
   const T* a = c.inputs[0].as<T>();
   const T* b = c.inputs[1].as<T>();
   const std::int64_t lda = l.a_transposed ? l.m : l.k;
@@ -205,12 +222,12 @@ void matmul_forward(const KernelCall& c) {
           T* y_matrix = y + batch * l.m * l.n;
           if (grid.cut_rows) {  // rows [first, first + size) of op(A) and of Y
             const T* a_rows = a_matrix + (l.a_transposed ? first : first * lda);
-            gemm(l.a_transposed, l.b_transposed, size, l.n, l.k, a_rows, lda, b_matrix, ldb,
-                 y_matrix + first * l.n, l.n);
+            gemm(kernels, l.a_transposed, l.b_transposed, size, l.n, l.k, a_rows, lda, b_matrix,
+                 ldb, y_matrix + first * l.n, l.n);
           } else {  // columns [first, first + size) of op(B) and of Y
             const T* b_columns = b_matrix + (l.b_transposed ? first * ldb : first);
-            gemm(l.a_transposed, l.b_transposed, l.m, size, l.k, a_matrix, lda, b_columns, ldb,
-                 y_matrix + first, l.n);
+            gemm(kernels, l.a_transposed, l.b_transposed, l.m, size, l.k, a_matrix, lda, b_columns,
+                 ldb, y_matrix + first, l.n);
           }
         }
       },
@@ -250,8 +267,49 @@ const OpDef& op_def_matmul() {
           "batch)",
       .notes_doc =
           "OpenBLAS GEMM on blocks of the output fixed by the shapes: the same bits for "
-          "any thread count"};
+          "any thread count; set_matmul_kernels(portable): the same bits on any CPU"};
   return def;
+}
+
+void use_single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+std::uint32_t products_fingerprint() {
+  const MatmulKernels kernels = matmul_kernels();
+  if (kernels == MatmulKernels::blas) use_single_threaded_blas();
+  // Sizes that reach full and edge tiles and more than one depth block of either GEMM; operands
+  // from a fixed integer sequence (exact in float), so only the products' arithmetic can differ.
+  struct Product {
+    std::int64_t m, n, k;
+    bool a_transposed, b_transposed;
+  };
+  constexpr Product kProducts[] = {{128, 64, 784, false, true},
+                                   {64, 100, 128, true, false},
+                                   {37, 53, 300, false, false},
+                                   {10, 7, 3, true, true}};
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::uint64_t state = 1;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(static_cast<std::int32_t>(state >> 40)) * 0x1p-23;
+  };
+  auto run = [&]<class T>(const Product& p, T) {
+    std::vector<T> a(static_cast<std::size_t>(p.m * p.k)), b(static_cast<std::size_t>(p.k * p.n));
+    std::vector<T> c(static_cast<std::size_t>(p.m * p.n));
+    for (T& x : a) x = static_cast<T>(next());
+    for (T& x : b) x = static_cast<T>(next());
+    gemm(kernels, p.a_transposed, p.b_transposed, p.m, p.n, p.k, a.data(),
+         p.a_transposed ? p.m : p.k, b.data(), p.b_transposed ? p.k : p.n, c.data(), p.n);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(c.data()),
+                static_cast<uInt>(c.size() * sizeof(T)));
+  };
+  for (const Product& p : kProducts) {
+    run(p, 0.0F);
+    run(p, 0.0);
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 }  // namespace ops
@@ -264,6 +322,23 @@ Expr matmul(Expr a, Expr b, MatmulTranspose transpose) {
   attrs.axis = transpose.a ? -2 : -1;
   attrs.axis2 = transpose.b ? -1 : -2;
   return ops::make(OpCode::matmul, {a, b}, attrs);
+}
+
+void set_matmul_kernels(MatmulKernels kernels) {
+  ops::g_matmul_kernels.store(static_cast<int>(kernels));
+}
+
+MatmulKernels matmul_kernels() {
+  const int kernels = ops::g_matmul_kernels.load();
+  if (kernels >= 0) return static_cast<MatmulKernels>(kernels);
+  const MatmulKernels chosen = ops::kernels_from_environment();
+  int unset = -1;
+  ops::g_matmul_kernels.compare_exchange_strong(unset, static_cast<int>(chosen));
+  return static_cast<MatmulKernels>(ops::g_matmul_kernels.load());
+}
+
+std::string to_string(MatmulKernels kernels) {
+  return kernels == MatmulKernels::portable ? "portable" : "blas";
 }
 
 std::string blas_kernels() {

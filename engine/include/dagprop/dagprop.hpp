@@ -24,5 +24,6 @@
 #include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
+#include <dagprop/reproducibility.hpp>
 #include <dagprop/scalar_tape.hpp>
 #include <dagprop/tensor.hpp>
