@@ -221,6 +221,7 @@ std::vector<ReproducibilitySetting> reproducibility_settings() {
       {"build.type", DAGPROP_BUILD_TYPE},
       {"build.flags", build_flags()},
       {"matmul.kernels", to_string(kernels)},
+      {"matmul.blocks", ops::matmul_block_rule()},
       {"products.fingerprint", hex32(ops::products_fingerprint())},
       {"blas.config", openblas_get_config()},
       {"blas.core", openblas_get_corename()},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace dagprop::ops {
 
@@ -11,7 +12,13 @@ namespace dagprop::ops {
 void use_single_threaded_blas();
 
 // CRC-32 of a few fixed float and double products (plain and transposed operands, full and edge
-// tiles) computed through the kernels matmul uses now (matmul_kernels()).
+// tiles, one cut into blocks) computed as matmul computes them now: its blocks, through the kernels
+// of matmul_kernels().
 std::uint32_t products_fingerprint();
+
+// The rule that cuts a product into blocks, one GEMM call each, in words. With OpenBLAS's Haswell
+// kernels an element's bits depend on the call it is computed in, so the rule is part of the
+// record: a change of it changes results (docs/architecture.md#reproducibility).
+std::string matmul_block_rule();
 
 }  // namespace dagprop::ops

@@ -28,6 +28,7 @@ TEST(ReproducibilitySettings, NameEverySettingInAFixedOrderEachWithAValue) {
                                           "build.type",
                                           "build.flags",
                                           "matmul.kernels",
+                                          "matmul.blocks",
                                           "products.fingerprint",
                                           "blas.config",
                                           "blas.core",

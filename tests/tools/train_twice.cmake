@@ -36,7 +36,7 @@ if(NOT run_facts MATCHES "\"blas\": \"OpenBLAS [0-9]")
   message(FATAL_ERROR "run.json does not name the BLAS kernels:\n${run_facts}")
 endif()
 # And every other setting they depend on (reproducibility_settings(), in its order).
-set(settings dagprop.version compiler build.type build.flags matmul.kernels products.fingerprint
+set(settings dagprop.version compiler build.type build.flags matmul.kernels matmul.blocks products.fingerprint
              blas.config blas.core blas.threads vector_math.isa vector_math.fingerprint libc
              libm.fingerprint cpu.model cpu.id cpu.features cpu.threads fpu.mxcsr dagprop.threads
              environment)

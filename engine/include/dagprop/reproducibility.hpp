@@ -40,7 +40,8 @@ struct ReproducibilitySetting {
 };
 
 // Every such setting of this process, in a fixed order, each key always present:
-//   dagprop.version, compiler, build.type, build.flags, matmul.kernels, products.fingerprint,
+//   dagprop.version, compiler, build.type, build.flags, matmul.kernels, matmul.blocks,
+//   products.fingerprint,
 //   blas.config, blas.core, blas.threads, vector_math.isa (that of the portable GEMM too),
 //   vector_math.fingerprint, libc, libm.fingerprint, cpu.model, cpu.id, cpu.features,
 //   cpu.threads, fpu.mxcsr, dagprop.threads, environment.
