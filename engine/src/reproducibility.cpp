@@ -4,7 +4,6 @@
 
 #include <cblas.h>
 #include <gnu/libc-version.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <cstdint>
@@ -32,16 +31,15 @@ namespace {
 DAGPROP_FLOAT_MAP(fingerprint_logistic, [](float x) { return ops::logistic(x); })
 DAGPROP_FLOAT_MAP(fingerprint_tanh, [](float x) { return ops::hyperbolic_tangent(x); })
 
-std::string hex32(std::uint32_t v) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%08x", static_cast<unsigned>(v));
+std::string hex64(std::uint64_t v) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
   return text;
 }
 
 template <class T>
-uLong crc_of(uLong crc, const std::vector<T>& values) {
-  return crc32(crc, reinterpret_cast<const Bytef*>(values.data()),
-               static_cast<uInt>(values.size() * sizeof(T)));
+std::uint64_t hash_of(std::uint64_t hash, const std::vector<T>& values) {
+  return ops::fingerprint_bytes(hash, values.data(), values.size() * sizeof(T));
 }
 
 // Inputs over [-40, 40] (and their magnitudes for log), where every function below is finite.
@@ -58,11 +56,11 @@ std::vector<double> fingerprint_inputs() {
 std::string vector_math_fingerprint() {
   const std::vector<double> inputs = fingerprint_inputs();
   std::vector<float> x(inputs.begin(), inputs.end()), y(x.size());
-  uLong crc = crc32(0L, Z_NULL, 0);
+  std::uint64_t hash = ops::kFingerprintStart;
   fingerprint_logistic()(x.data(), y.data(), static_cast<std::int64_t>(x.size()));
-  crc = crc_of(crc, y);
+  hash = hash_of(hash, y);
   fingerprint_tanh()(x.data(), y.data(), static_cast<std::int64_t>(x.size()));
-  return hex32(static_cast<std::uint32_t>(crc_of(crc, y)));
+  return hex64(hash_of(hash, y));
 }
 
 // libm's double functions that the ops call (softmax, the losses, softplus, elu, gelu): glibc picks
@@ -76,13 +74,13 @@ std::string libm_fingerprint() {
       [](double v) { return std::tanh(v); }};
   const std::vector<double> inputs = fingerprint_inputs();
   std::vector<double> y(inputs.size());
-  uLong crc = crc32(0L, Z_NULL, 0);
+  std::uint64_t hash = ops::kFingerprintStart;
   for (Function f : functions) {
     Function volatile call = f;
     for (std::size_t i = 0; i < inputs.size(); ++i) y[i] = call(inputs[i]);
-    crc = crc_of(crc, y);
+    hash = hash_of(hash, y);
   }
-  return hex32(static_cast<std::uint32_t>(crc));
+  return hex64(hash);
 }
 
 std::string cpu_model() {
@@ -222,7 +220,7 @@ std::vector<ReproducibilitySetting> reproducibility_settings() {
       {"build.flags", build_flags()},
       {"matmul.kernels", to_string(kernels)},
       {"matmul.blocks", ops::matmul_block_rule()},
-      {"products.fingerprint", hex32(ops::products_fingerprint())},
+      {"products.fingerprint", hex64(ops::products_fingerprint())},
       {"blas.config", openblas_get_config()},
       {"blas.core", openblas_get_corename()},
       {"blas.threads", std::to_string(openblas_get_num_threads())},

@@ -4,7 +4,6 @@
 // gradient rules use that, so a training step moves no transposed copies. A 2-D operand is shared
 // by every batch entry of the other.
 #include <cblas.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <climits>
@@ -289,7 +288,7 @@ std::string matmul_block_rule() {
          std::to_string(kBlockAlignment);
 }
 
-std::uint32_t products_fingerprint() {
+std::uint64_t products_fingerprint() {
   const MatmulKernels kernels = matmul_kernels();
   if (kernels == MatmulKernels::blas) use_single_threaded_blas();
   // Sizes that reach full and edge tiles and more than one depth block of either GEMM, and an MLP
@@ -305,7 +304,7 @@ std::uint32_t products_fingerprint() {
                                    {64, 100, 128, true, false},
                                    {37, 53, 300, false, false},
                                    {10, 7, 3, true, true}};
-  uLong crc = crc32(0L, Z_NULL, 0);
+  std::uint64_t hash = kFingerprintStart;
   std::uint64_t state = 1;
   auto next = [&state] {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -325,14 +324,13 @@ std::uint32_t products_fingerprint() {
     const BlockGrid grid = block_grid(l.m, l.n, l.k);
     for (std::int64_t task = 0; task < grid.count; ++task)
       compute_block(kernels, l, grid, task, a.data(), b.data(), c.data());
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(c.data()),
-                static_cast<uInt>(c.size() * sizeof(T)));
+    hash = fingerprint_bytes(hash, c.data(), c.size() * sizeof(T));
   };
   for (const Product& p : kProducts) {
     run(p, 0.0F);
     run(p, 0.0);
   }
-  return static_cast<std::uint32_t>(crc);
+  return hash;
 }
 
 }  // namespace ops

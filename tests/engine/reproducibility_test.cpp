@@ -59,7 +59,7 @@ TEST(ReproducibilitySettings, NameTheBlasLibraryTheBuildAndTheLibc) {
   EXPECT_EQ(value_of(settings, "blas.threads"), "1");  // each product on one OpenBLAS thread
   EXPECT_NE(value_of(settings, "build.flags").find("-ffp-contract=off"), std::string::npos);
   EXPECT_EQ(value_of(settings, "libc").rfind("glibc 2.", 0), 0U);
-  EXPECT_EQ(value_of(settings, "products.fingerprint").size(), 8U);
+  EXPECT_EQ(value_of(settings, "products.fingerprint").size(), 16U);
 }
 
 TEST(ReproducibilitySettings, FingerprintsAreTheSameOnEveryCall) {

@@ -45,10 +45,10 @@ struct ReproducibilitySetting {
 //   blas.config, blas.core, blas.threads, vector_math.isa (that of the portable GEMM too),
 //   vector_math.fingerprint, libc, libm.fingerprint, cpu.model, cpu.id, cpu.features,
 //   cpu.threads, fpu.mxcsr, dagprop.threads, environment.
-// The fingerprints are CRC-32s of fixed computations done now through the same code the ops use
-// (a few products through the kernels in force; the vectorized sigmoid and tanh; libm's exp, log,
-// log1p, expm1 in double): two processes whose fingerprints and settings agree compute those
-// identically, whatever made them differ otherwise. A few milliseconds.
+// The fingerprints are 64-bit hashes (FNV-1a) of the bits of fixed computations done now through
+// the same code the ops use (a few products through the kernels in force; the vectorized sigmoid
+// and tanh; libm's exp, log, log1p, expm1 in double): two processes whose fingerprints and settings
+// agree compute those identically, whatever made them differ otherwise. A few milliseconds.
 std::vector<ReproducibilitySetting> reproducibility_settings();
 
 }  // namespace dagprop
