@@ -1,13 +1,20 @@
-// matmul: [..., m, k] x [..., k, n] -> [..., m, n] through the BLAS GEMM (OpenBLAS). Either operand
+// matmul: [..., m, k] x [..., k, n] -> [..., m, n] through the BLAS GEMM (OpenBLAS), or dagprop's
+// portable GEMM in the portable products mode (set_matmul_kernels). Either operand
 // may be read transposed (its last two axes swapped) without materializing the transpose: the
 // gradient rules use that, so a training step moves no transposed copies. A 2-D operand is shared
 // by every batch entry of the other.
 #include <cblas.h>
 
+#include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <mutex>
 
+#include <dagprop/reproducibility.hpp>
+
+#include "matmul_kernels.hpp"
 #include "op_helpers.hpp"
+#include "portable_gemm.hpp"
 
 namespace dagprop {
 namespace ops {
@@ -141,19 +148,27 @@ BlockGrid block_grid(std::int64_t m, std::int64_t n, std::int64_t k) {
 
 // ---- the GEMM call
 
-// OpenBLAS runs on the calling thread only: parallelism comes from the blocks, on TBB's threads
-// (kernel_loops.hpp). Letting OpenBLAS start its own threads inside parallel blocks would put
-// several threads on every core. Set once for the process, before the first product.
-void use_single_threaded_blas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+// The kernels of the process: -1 until read from the environment, then a MatmulKernels.
+std::atomic<int> g_matmul_kernels{-1};
+
+MatmulKernels kernels_from_environment() {
+  const char* env = std::getenv("DAGPROP_MATMUL_KERNELS");
+  if (env == nullptr || std::string_view(env) == "blas") return MatmulKernels::blas;
+  if (std::string_view(env) == "portable") return MatmulKernels::portable;
+  throw Error("DAGPROP_MATMUL_KERNELS='" + std::string(env) +
+              "' names no matmul kernels: use 'blas' (OpenBLAS, the default) or 'portable' "
+              "(dagprop's own GEMM, the same bits on every CPU)");
 }
 
 // C[rows x cols] = op(A) op(B) with leading dimensions in elements, row-major.
 template <class T>
-void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
-          std::int64_t k, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c,
-          std::int64_t ldc) {
+void gemm(MatmulKernels kernels, bool a_transposed, bool b_transposed, std::int64_t rows,
+          std::int64_t cols, std::int64_t k, const T* a, std::int64_t lda, const T* b,
+          std::int64_t ldb, T* c, std::int64_t ldc) {
+  if (kernels == MatmulKernels::portable) {
+    portable_gemm(a_transposed, b_transposed, rows, cols, k, a, lda, b, ldb, c, ldc);
+    return;
+  }
   const CBLAS_TRANSPOSE ta = a_transposed ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE tb = b_transposed ? CblasTrans : CblasNoTrans;
   const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };  // checked by the caller
@@ -174,6 +189,29 @@ void check_blas_range(const MatmulLayout& l) {
   }
 }
 
+// Block `task` of the product (batch entry task / grid.count, then the block within it).
+template <class T>
+void compute_block(MatmulKernels kernels, const MatmulLayout& l, const BlockGrid& grid,
+                   std::int64_t task, const T* a, const T* b, T* y) {
+  const std::int64_t lda = l.a_transposed ? l.m : l.k;
+  const std::int64_t ldb = l.b_transposed ? l.k : l.n;
+  const std::int64_t batch = task / grid.count;
+  const std::int64_t first = (task % grid.count) * grid.extent;
+  const std::int64_t size = std::min(grid.extent, (grid.cut_rows ? l.m : l.n) - first);
+  const T* a_matrix = a + (l.a_batched ? batch * l.m * l.k : 0);
+  const T* b_matrix = b + (l.b_batched ? batch * l.k * l.n : 0);
+  T* y_matrix = y + batch * l.m * l.n;
+  if (grid.cut_rows) {  // rows [first, first + size) of op(A) and of Y
+    const T* a_rows = a_matrix + (l.a_transposed ? first : first * lda);
+    gemm(kernels, l.a_transposed, l.b_transposed, size, l.n, l.k, a_rows, lda, b_matrix, ldb,
+         y_matrix + first * l.n, l.n);
+  } else {  // columns [first, first + size) of op(B) and of Y
+    const T* b_columns = b_matrix + (l.b_transposed ? first * ldb : first);
+    gemm(kernels, l.a_transposed, l.b_transposed, l.m, size, l.k, a_matrix, lda, b_columns, ldb,
+         y_matrix + first, l.n);
+  }
+}
+
 template <class T>
 void matmul_forward(const KernelCall& c) {
   const MatmulLayout l = layout_of(*c.inputs[0].shape, *c.inputs[1].shape, c.attrs);
@@ -184,11 +222,10 @@ void matmul_forward(const KernelCall& c) {
     return;
   }
   check_blas_range(l);
-  use_single_threaded_blas();
+  const MatmulKernels kernels = matmul_kernels();
+  if (kernels == MatmulKernels::blas) use_single_threaded_blas();
   const T* a = c.inputs[0].as<T>();
   const T* b = c.inputs[1].as<T>();
-  const std::int64_t lda = l.a_transposed ? l.m : l.k;
-  const std::int64_t ldb = l.b_transposed ? l.k : l.n;
   const BlockGrid grid = block_grid(l.m, l.n, l.k);
   const double block_flops = 2.0 * static_cast<double>(grid.extent) *
                              static_cast<double>(grid.cut_rows ? l.n : l.m) *
@@ -196,23 +233,8 @@ void matmul_forward(const KernelCall& c) {
   for_each_chunk(
       l.batch * grid.count,
       [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t task = begin; task < end; ++task) {
-          const std::int64_t batch = task / grid.count;
-          const std::int64_t first = (task % grid.count) * grid.extent;
-          const std::int64_t size = std::min(grid.extent, (grid.cut_rows ? l.m : l.n) - first);
-          const T* a_matrix = a + (l.a_batched ? batch * l.m * l.k : 0);
-          const T* b_matrix = b + (l.b_batched ? batch * l.k * l.n : 0);
-          T* y_matrix = y + batch * l.m * l.n;
-          if (grid.cut_rows) {  // rows [first, first + size) of op(A) and of Y
-            const T* a_rows = a_matrix + (l.a_transposed ? first : first * lda);
-            gemm(l.a_transposed, l.b_transposed, size, l.n, l.k, a_rows, lda, b_matrix, ldb,
-                 y_matrix + first * l.n, l.n);
-          } else {  // columns [first, first + size) of op(B) and of Y
-            const T* b_columns = b_matrix + (l.b_transposed ? first * ldb : first);
-            gemm(l.a_transposed, l.b_transposed, l.m, size, l.k, a_matrix, lda, b_columns, ldb,
-                 y_matrix + first, l.n);
-          }
-        }
+        for (std::int64_t task = begin; task < end; ++task)
+          compute_block(kernels, l, grid, task, a, b, y);
       },
       static_cast<std::int64_t>(std::min(block_flops, 1e15)));
 }
@@ -250,8 +272,65 @@ const OpDef& op_def_matmul() {
           "batch)",
       .notes_doc =
           "OpenBLAS GEMM on blocks of the output fixed by the shapes: the same bits for "
-          "any thread count"};
+          "any thread count; set_matmul_kernels(portable): the same bits on any CPU"};
   return def;
+}
+
+void use_single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+std::string matmul_block_rule() {
+  return "products of 2^" + std::to_string(std::lround(std::log2(kBlockFlops))) +
+         " flops or more cut along the larger output side into 2^j blocks of at least " +
+         std::to_string(kMinBlockExtent) + " rows or columns, multiples of " +
+         std::to_string(kBlockAlignment);
+}
+
+std::uint64_t products_fingerprint() {
+  const MatmulKernels kernels = matmul_kernels();
+  if (kernels == MatmulKernels::blas) use_single_threaded_blas();
+  // Sizes that reach full and edge tiles and more than one depth block of either GEMM, and an MLP
+  // layer's product of over 2^25 flops, which matmul cuts in two blocks (OpenBLAS's Haswell
+  // kernels give some elements other bits when the product is cut: docs/architecture.md). Computed
+  // block by block as matmul computes them; operands from a fixed integer sequence (exact in
+  // float), so only the products' arithmetic can differ.
+  struct Product {
+    std::int64_t m, n, k;
+    bool a_transposed, b_transposed;
+  };
+  constexpr Product kProducts[] = {{128, 256, 784, false, true},
+                                   {64, 100, 128, true, false},
+                                   {37, 53, 300, false, false},
+                                   {10, 7, 3, true, true}};
+  std::uint64_t hash = kFingerprintStart;
+  std::uint64_t state = 1;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(static_cast<std::int32_t>(state >> 40)) * 0x1p-23;
+  };
+  auto run = [&]<class T>(const Product& p, T) {
+    std::vector<T> a(static_cast<std::size_t>(p.m * p.k)), b(static_cast<std::size_t>(p.k * p.n));
+    std::vector<T> c(static_cast<std::size_t>(p.m * p.n));
+    for (T& x : a) x = static_cast<T>(next());
+    for (T& x : b) x = static_cast<T>(next());
+    MatmulLayout l;
+    l.m = p.m;
+    l.n = p.n;
+    l.k = p.k;
+    l.a_transposed = p.a_transposed;
+    l.b_transposed = p.b_transposed;
+    const BlockGrid grid = block_grid(l.m, l.n, l.k);
+    for (std::int64_t task = 0; task < grid.count; ++task)
+      compute_block(kernels, l, grid, task, a.data(), b.data(), c.data());
+    hash = fingerprint_bytes(hash, c.data(), c.size() * sizeof(T));
+  };
+  for (const Product& p : kProducts) {
+    run(p, 0.0F);
+    run(p, 0.0);
+  }
+  return hash;
 }
 
 }  // namespace ops
@@ -264,6 +343,23 @@ Expr matmul(Expr a, Expr b, MatmulTranspose transpose) {
   attrs.axis = transpose.a ? -2 : -1;
   attrs.axis2 = transpose.b ? -1 : -2;
   return ops::make(OpCode::matmul, {a, b}, attrs);
+}
+
+void set_matmul_kernels(MatmulKernels kernels) {
+  ops::g_matmul_kernels.store(static_cast<int>(kernels));
+}
+
+MatmulKernels matmul_kernels() {
+  const int kernels = ops::g_matmul_kernels.load();
+  if (kernels >= 0) return static_cast<MatmulKernels>(kernels);
+  const MatmulKernels chosen = ops::kernels_from_environment();
+  int unset = -1;
+  ops::g_matmul_kernels.compare_exchange_strong(unset, static_cast<int>(chosen));
+  return static_cast<MatmulKernels>(ops::g_matmul_kernels.load());
+}
+
+std::string to_string(MatmulKernels kernels) {
+  return kernels == MatmulKernels::portable ? "portable" : "blas";
 }
 
 std::string blas_kernels() {

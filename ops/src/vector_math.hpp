@@ -13,6 +13,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 namespace dagprop::ops {
 
@@ -68,8 +69,8 @@ DAGPROP_VECTOR_INLINE float logistic(float x) {
 
 // tanh(x) = sign(x) tanh(|x|). Below |x| = 0.625, Cephes' odd polynomial (tanhf.c); above, with
 // E = 2^32 e^-2|x|, (2^32 - E) / (2^32 + E), whose numerator is at least 0.71 * 2^32 and cancels
-// nothing. Within 1.51 ulp of the exact value for every float x (checked exhaustively against double
-// tanh); tanh(NaN) is NaN, tanh(-0) is -0, subnormal inputs give themselves.
+// nothing. Within 1.51 ulp of the exact value for every float x (checked exhaustively against
+// double tanh); tanh(NaN) is NaN, tanh(-0) is -0, subnormal inputs give themselves.
 DAGPROP_VECTOR_INLINE float hyperbolic_tangent(float x) {
   const std::uint32_t sign = std::bit_cast<std::uint32_t>(x) & 0x80000000U;
   const float a = std::bit_cast<float>(std::bit_cast<std::uint32_t>(x) ^ sign);
@@ -95,8 +96,27 @@ DAGPROP_VECTOR_INLINE void map_floats(const float* x, float* y, std::int64_t n, 
   for (std::int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
+// The widest vector instruction set this CPU offers of the three that loops here are compiled for:
+// "avx512" (F, VL, BW, DQ and FMA), "avx2" (with FMA), else the x86-64 "baseline" (SSE2). Chosen
+// once; reproducibility_settings() records it. The bits of these loops do not depend on it.
+inline const char* vector_isa() {
+#if defined(__x86_64__)
+  static const char* const chosen = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq"))
+      return "avx512";
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2" : "baseline";
+  }();
+  return chosen;
+#else
+  return "baseline";
+#endif
+}
+
 // Defines `FloatMap name()`: map_floats with the lambda `f`, compiled for AVX-512 (512-bit
-// vectors), AVX2 and the x86-64 baseline (SSE2); the first call picks the widest this CPU supports.
+// vectors), AVX2 and the x86-64 baseline (SSE2); the first call picks vector_isa()'s.
 #if defined(__x86_64__)
 #define DAGPROP_FLOAT_MAP(name, f)                                                                \
   [[gnu::target("avx512f,avx512vl,avx512bw,avx512dq,fma,prefer-vector-width=512")]] void          \
@@ -111,13 +131,8 @@ DAGPROP_VECTOR_INLINE void map_floats(const float* x, float* y, std::int64_t n, 
   }                                                                                               \
   ::dagprop::ops::FloatMap name() {                                                               \
     static const ::dagprop::ops::FloatMap chosen = [] {                                           \
-      __builtin_cpu_init();                                                                       \
-      if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&              \
-          __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512bw") &&                  \
-          __builtin_cpu_supports("avx512dq"))                                                     \
-        return &name##_avx512;                                                                    \
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &name##_avx2       \
-                                                                             : &name##_baseline;  \
+      const std::string_view isa = ::dagprop::ops::vector_isa();                                  \
+      return isa == "avx512" ? &name##_avx512 : isa == "avx2" ? &name##_avx2 : &name##_baseline;  \
     }();                                                                                          \
     return chosen;                                                                                \
   }

@@ -1,7 +1,8 @@
 # Same seed, same numbers: runs `dagprop train` three times into three folders (the serial
 # executor, then the TBB executor with 1 and with 2 threads, through DAGPROP_NUM_THREADS) and fails
 # unless the metric files (metrics.csv, metrics.json: everything but wall-clock times) are byte for
-# byte the same, and unless run.json names the BLAS kernels those bits depend on.
+# byte the same, and unless run.json names the BLAS kernels and every other setting those bits
+# depend on.
 # -DDAGPROP=<the dagprop program> -DWORK=<a scratch folder>
 file(REMOVE_RECURSE ${WORK})
 foreach(run a b c)
@@ -34,5 +35,16 @@ file(READ ${WORK}/a/run.json run_facts)
 if(NOT run_facts MATCHES "\"blas\": \"OpenBLAS [0-9]")
   message(FATAL_ERROR "run.json does not name the BLAS kernels:\n${run_facts}")
 endif()
+# And every other setting they depend on (reproducibility_settings(), in its order).
+set(settings dagprop.version compiler build.type build.flags matmul.kernels matmul.blocks products.fingerprint
+             blas.config blas.core blas.threads vector_math.isa vector_math.fingerprint libc
+             libm.fingerprint cpu.model cpu.id cpu.features cpu.threads fpu.mxcsr dagprop.threads
+             environment)
+foreach(setting ${settings})
+  string(REPLACE "." "\\." pattern "${setting}")
+  if(NOT run_facts MATCHES "\"${pattern}\": \"[^\"]+\"")
+    message(FATAL_ERROR "run.json does not record ${setting}:\n${run_facts}")
+  endif()
+endforeach()
 file(READ ${WORK}/a/metrics.csv metrics)
 message(STATUS "identical metrics:\n${metrics}")

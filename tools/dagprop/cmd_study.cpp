@@ -18,6 +18,7 @@
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/trainer.hpp>
 #include <dagprop/ops.hpp>
+#include <dagprop/reproducibility.hpp>
 
 #include "commands.hpp"
 #include "experiment.hpp"
@@ -406,7 +407,11 @@ void write_report(const std::filesystem::path& out, const StudyCommand& c, const
      << "- Threads: " << threads_text(num_threads) << "\n"
      << "- BLAS: " << blas_kernels()
      << " (the last bits of every product depend on these kernels; the same seeds give the same "
-     << "numbers on the same kernels)\n\n";
+     << "numbers on the same kernels)\n"
+     << "- What the bits depend on (docs/architecture.md#reproducibility):";
+  for (const ReproducibilitySetting& s : reproducibility_settings())
+    md << " " << s.key << " `" << s.value << "`;";
+  md << "\n\n";
 
   md << "## Final test accuracy\n\n"
      << "| activation | mean | std | min | max | epochs to " << c.threshold

@@ -23,6 +23,7 @@
 #include <dagprop/nn/checkpoint.hpp>
 #include <dagprop/nn/trainer.hpp>
 #include <dagprop/ops.hpp>
+#include <dagprop/reproducibility.hpp>
 #include <dagprop/snapshot.hpp>
 
 #include "commands.hpp"
@@ -280,6 +281,13 @@ struct SavedModel {
   std::string model_file, network_picture;
 };
 
+// What the bits of the metrics depend on (reproducibility.hpp), in its order.
+Json reproducibility_json() {
+  Json settings = Json::object();
+  for (const ReproducibilitySetting& s : reproducibility_settings()) settings[s.key] = s.value;
+  return settings;
+}
+
 void write_timing(const std::filesystem::path& out, const nn::TrainHistory& history,
                   std::int64_t examples_per_epoch, const SavedModel& saved) {
   std::ofstream csv(out / "timing.csv");
@@ -291,6 +299,7 @@ void write_timing(const std::filesystem::path& out, const nn::TrainHistory& hist
   const Json run = {{"command", remembered_command_line()},
                     {"seconds", history.seconds},
                     {"blas", blas_kernels()},
+                    {"reproducibility", reproducibility_json()},
                     {"model_file", saved.model_file},
                     {"network_picture", saved.network_picture}};
   std::ofstream(out / "run.json") << run.dump(2) << '\n';

@@ -28,6 +28,7 @@
 #include <dagprop/parallelism.hpp>
 #include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
+#include <dagprop/reproducibility.hpp>
 #include <dagprop/scalar_tape.hpp>
 #include <dagprop/snapshot.hpp>
 #include <dagprop/tensor.hpp>
