@@ -2,11 +2,9 @@
 // may be read transposed (its last two axes swapped) without materializing the transpose: the
 // gradient rules use that, so a training step moves no transposed copies. A 2-D operand is shared
 // by every batch entry of the other.
-#include <cblas.h>
-
 #include <climits>
-#include <mutex>
 
+#include "gemm.hpp"
 #include "op_helpers.hpp"
 
 namespace dagprop {
@@ -137,33 +135,6 @@ BlockGrid block_grid(std::int64_t m, std::int64_t n, std::int64_t k) {
       pieces == 1 ? cut : (per_piece + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
   grid.count = grid.extent == 0 ? 1 : (cut + grid.extent - 1) / grid.extent;
   return grid;
-}
-
-// ---- the GEMM call
-
-// OpenBLAS runs on the calling thread only: parallelism comes from the blocks, on TBB's threads
-// (kernel_loops.hpp). Letting OpenBLAS start its own threads inside parallel blocks would put
-// several threads on every core. Set once for the process, before the first product.
-void use_single_threaded_blas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-
-// C[rows x cols] = op(A) op(B) with leading dimensions in elements, row-major.
-template <class T>
-void gemm(bool a_transposed, bool b_transposed, std::int64_t rows, std::int64_t cols,
-          std::int64_t k, const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c,
-          std::int64_t ldc) {
-  const CBLAS_TRANSPOSE ta = a_transposed ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = b_transposed ? CblasTrans : CblasNoTrans;
-  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };  // checked by the caller
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, i(rows), i(cols), i(k), 1.0F, a, i(lda), b, i(ldb), 0.0F, c,
-                i(ldc));
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, i(rows), i(cols), i(k), 1.0, a, i(lda), b, i(ldb), 0.0, c,
-                i(ldc));
-  }
 }
 
 void check_blas_range(const MatmulLayout& l) {

@@ -67,6 +67,7 @@ hugetlb=GLIBC_TUNABLES=glibc.malloc.hugetlb=1
   with_threads "$max_threads" "$bin/dagprop_bench_ceilings" --threads $threads --reps $((reps > 7 ? reps : 7))
   with_threads "$max_threads" "$bin/dagprop_bench_w2" --threads $threads --blocks "$reps"
   with_threads "$max_threads" "$bin/dagprop_bench_w5" --threads $threads --reps "$reps"
+  with_threads "$max_threads" "$bin/dagprop_bench_w6" --threads $threads --blocks "$reps"
   if has dagprop_bench_parallel; then
     with_threads "$max_threads" "$bin/dagprop_bench_parallel" --reps "$reps"
   else

@@ -3,6 +3,7 @@
 // DAGPROP_BUILTIN_OPS, its builder below, and its case in tests/ops/op_cases.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 
 // X(name): every built-in op. Each must define `const OpDef& op_def_<name>()` (a link error if
 // not).
+// Appended line by line (the formatter is off here so that an append touches no other line).
+// clang-format off
 #define DAGPROP_BUILTIN_OPS(X)                                                                     \
   X(input)                                                                                         \
   X(parameter)                                                                                     \
@@ -22,7 +25,10 @@
               X(elu_grad) X(gelu_grad) X(silu_grad) X(sum) X(mean) X(reshape) X(transpose)         \
                   X(broadcast_to) X(sum_to) X(matmul) X(weighted_sum) X(softmax) X(log_softmax)    \
                       X(softmax_grad) X(log_softmax_grad) X(mse_loss) X(cross_entropy)             \
-                          X(cross_entropy_grad) X(binary_cross_entropy_with_logits) X(one_hot)
+                          X(cross_entropy_grad) X(binary_cross_entropy_with_logits) X(one_hot) \
+  X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(max_pool2d) X(max_pool2d_grad)          \
+  X(max_pool2d_select) X(avg_pool2d) X(avg_pool2d_grad) X(global_avg_pool2d)
+// clang-format on
 
 namespace dagprop {
 
@@ -118,5 +124,48 @@ Expr cross_entropy(Expr logits, Expr labels);  // logits [B, C], labels [B] in 0
 Expr cross_entropy_grad(Expr logits, Expr labels, Expr g);
 Expr binary_cross_entropy_with_logits(Expr logits, Expr targets);  // mean, targets in [0, 1]
 Expr one_hot(Expr labels, std::int64_t num_classes);
+
+// ---- convolution and pooling on NCHW images ([batch, channels, height, width])
+// Geometry as PyTorch's Conv2d takes it, (height, width) pairs.
+struct Conv2dOptions {
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> padding{0, 0};  // zeros on both sides
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+};
+// x [N, C, H, W] with weights w [out, C / groups, kh, kw] -> [N, out, OH, OW], OH = (H + 2 pad -
+// dilation (kh - 1) - 1) / stride + 1 (likewise OW); bias [out] is added per output channel.
+Expr conv2d(Expr x, Expr w, const Conv2dOptions& options = {});
+Expr conv2d(Expr x, Expr w, Expr bias, const Conv2dOptions& options = {});
+// The two halves of conv2d's gradient, each an op with a gradient of its own (second order):
+// dx from the output gradient g and w, for an input of height and width input_hw; dw from x and g,
+// for a kernel of kernel_hw.
+Expr conv2d_input_grad(Expr g, Expr w, std::array<std::int64_t, 2> input_hw,
+                       const Conv2dOptions& options = {});
+Expr conv2d_weight_grad(Expr x, Expr g, std::array<std::int64_t, 2> kernel_hw,
+                        const Conv2dOptions& options = {});
+
+// Pooling windows, (height, width) pairs; a stride of {0, 0} means the kernel size (PyTorch's
+// default). Padding is at most half the kernel.
+struct Pool2dOptions {
+  std::array<std::int64_t, 2> kernel{2, 2};
+  std::array<std::int64_t, 2> stride{0, 0};
+  std::array<std::int64_t, 2> padding{0, 0};
+};
+// Maximum over each window; padding never wins. The gradient goes to the FIRST maximal element of
+// the window in row-major order (ties), NaN counts as maximal.
+Expr max_pool2d(Expr x, const Pool2dOptions& options = {});
+// dx: g scattered to each window's first maximal element of x (overlapping windows add).
+Expr max_pool2d_grad(Expr x, Expr g, const Pool2dOptions& options = {});
+// Its adjoint: u (shaped like x) read at each window's first maximal element of x.
+Expr max_pool2d_select(Expr x, Expr u, const Pool2dOptions& options = {});
+// Mean over each window, zero padding counted (PyTorch's count_include_pad = true).
+Expr avg_pool2d(Expr x, const Pool2dOptions& options = {});
+Expr avg_pool2d_grad(Expr g, std::array<std::int64_t, 2> input_hw,
+                     const Pool2dOptions& options = {});
+// [N, C, H, W] -> [N, C]: the mean of each feature map.
+Expr global_avg_pool2d(Expr x);
+// Axes start_axis.. merged into one (a reshape): [N, C, H, W] -> [N, C * H * W] for start_axis 1.
+Expr flatten(Expr x, int start_axis = 1);
 
 }  // namespace dagprop
