@@ -9,6 +9,14 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// Whether v replaces the running maximum `best`: strictly greater (a later equal value never
+// replaces the first), or a NaN replacing a number (a NaN is never replaced). Branch-free: the
+// comparisons of random data would mispredict half the time.
+template <class T>
+bool replaces(T v, T best) {
+  return (v > best) | ((v != v) & (best == best));
+}
+
 // Index within the plane of the first maximal element of the window of output (oh, ow), or -1 for
 // a window that lies wholly in padding (impossible while padding is at most half the kernel).
 template <class T>
@@ -19,17 +27,16 @@ std::int64_t window_argmax(const T* plane, const PoolDims& d, const Pool2dGeomet
   const std::int64_t h_last = std::min(h0 + g.kernel_h, d.height);
   const std::int64_t w_first = std::max<std::int64_t>(w0, 0);
   const std::int64_t w_last = std::min(w0 + g.kernel_w, d.width);
-  std::int64_t best = -1;
-  T best_value = T(0);
+  if (h_first >= h_last || w_first >= w_last) return -1;
+  std::int64_t best = h_first * d.width + w_first;
+  T best_value = plane[best];
   for (std::int64_t h = h_first; h < h_last; ++h) {
     for (std::int64_t w = w_first; w < w_last; ++w) {
-      const T v = plane[h * d.width + w];
-      // Strictly greater: a later equal value never replaces the first; a NaN replaces a number
-      // and is never replaced.
-      if (best < 0 || (!std::isnan(best_value) && (v > best_value || std::isnan(v)))) {
-        best = h * d.width + w;
-        best_value = v;
-      }
+      const std::int64_t at = h * d.width + w;
+      const T v = plane[at];
+      const bool take = replaces(v, best_value);
+      best = take ? at : best;
+      best_value = take ? v : best_value;
     }
   }
   return best;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <dagprop/dagprop.hpp>
+#include <dagprop/graph_io.hpp>
 
 #include "op_cases.hpp"
 
@@ -163,6 +164,21 @@ TEST(Conv2d, LargeInputsStayFinite) {
   for (const Tensor& t : g.run({y, d[0], d[1]})) {
     for (std::int64_t i = 0; i < t.numel(); ++i) ASSERT_TRUE(std::isfinite(t.at(i)));
   }
+}
+
+// The geometry travels in the graph file's "ints": a loaded graph computes the same bits.
+TEST(Conv2d, GeometrySurvivesAGraphFileRoundTrip) {
+  Graph original;
+  const Expr x = random_parameter(original, "x", Shape{2, 2, 7, 7}, -1, 1);
+  const Expr w = random_parameter(original, "w", Shape{4, 1, 3, 3}, -1, 1);
+  const Expr y = max_pool2d(conv2d(x, w, {.stride = {2, 1}, .padding = {1, 2}, .groups = 2}),
+                            {.kernel = {3, 2}, .stride = {1, 2}, .padding = {1, 1}});
+  const Expr z = avg_pool2d(y, {.kernel = {2, 2}, .stride = {1, 1}});
+  const Expr loss = original.set_name(sum(z * z), "loss");
+  original.set_name(grad(loss, w), "dw");
+  const Tensor expected = original.run(original.find("dw"));
+  LoadedGraph loaded = read_graph(write_graph(original));
+  EXPECT_TRUE(bitwise_equal(loaded.graph->run(loaded.graph->find("dw")), expected));
 }
 
 }  // namespace

@@ -240,14 +240,16 @@ void run_conv_net(int threads, int blocks) {
           .clone();
   torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(ConvNetData::kLearningRate));
   namespace F = torch::nn::functional;
-  const auto conv = F::Conv2dFuncOptions().padding(2);
+  auto conv = [](const torch::Tensor& bias) {
+    return F::Conv2dFuncOptions().padding(2).bias(bias);
+  };
   auto step = [&](int t) {
     const std::int64_t first = (t % ConvNetData::kBatches) * ConvNetData::kBatch;
     optimizer.zero_grad();
     torch::Tensor h = images.narrow(0, first, ConvNetData::kBatch);
-    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[0], conv.bias(parameters[1]))),
+    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[0], conv(parameters[1]))),
                       F::MaxPool2dFuncOptions(2));
-    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[2], conv.bias(parameters[3]))),
+    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[2], conv(parameters[3]))),
                       F::MaxPool2dFuncOptions(2));
     h = torch::relu(F::linear(h.flatten(1), parameters[4], parameters[5]));
     h = F::linear(h, parameters[6], parameters[7]);
