@@ -17,6 +17,22 @@ bool replaces(T v, T best) {
   return (v > best) | ((v != v) & (best == best));
 }
 
+// The 2x2 window at (h, w), the most common one, without a loop: the selects compile to masks.
+template <class T>
+std::int64_t argmax_of_four(const T* plane, const PoolDims& d, std::int64_t h, std::int64_t w) {
+  const std::int64_t at[4] = {h * d.width + w, h * d.width + w + 1, (h + 1) * d.width + w,
+                              (h + 1) * d.width + w + 1};
+  std::int64_t best = at[0];
+  T best_value = plane[at[0]];
+  for (int k = 1; k < 4; ++k) {
+    const T v = plane[at[k]];
+    const auto take = -static_cast<std::int64_t>(replaces(v, best_value));
+    best = (at[k] & take) | (best & ~take);
+    best_value = plane[best];
+  }
+  return best;
+}
+
 // Index within the plane of the first maximal element of the window of output (oh, ow), or -1 for
 // a window that lies wholly in padding (impossible while padding is at most half the kernel).
 template <class T>
@@ -28,6 +44,8 @@ std::int64_t window_argmax(const T* plane, const PoolDims& d, const Pool2dGeomet
   const std::int64_t w_first = std::max<std::int64_t>(w0, 0);
   const std::int64_t w_last = std::min(w0 + g.kernel_w, d.width);
   if (h_first >= h_last || w_first >= w_last) return -1;
+  if (h_last - h_first == 2 && w_last - w_first == 2)
+    return argmax_of_four(plane, d, h_first, w_first);
   std::int64_t best = h_first * d.width + w_first;
   T best_value = plane[best];
   for (std::int64_t h = h_first; h < h_last; ++h) {

@@ -181,5 +181,19 @@ TEST(Conv2d, GeometrySurvivesAGraphFileRoundTrip) {
   EXPECT_TRUE(bitwise_equal(loaded.graph->run(loaded.graph->find("dw")), expected));
 }
 
+// OpenBLAS's kernels and the im2col copies keep subnormal floats: nothing sets flush-to-zero.
+TEST(Conv2d, SubnormalFloatsAreNotFlushedToZero) {
+  Graph g;
+  const float tiny = 1e-40F;  // subnormal in float32
+  ASSERT_EQ(std::fpclassify(tiny), FP_SUBNORMAL);
+  const Expr x = g.parameter("x", Tensor::full(Shape{1, 1, 3, 3}, tiny, DType::f32));
+  const Expr w = g.parameter("w", Tensor::full(Shape{1, 1, 1, 1}, 0.5, DType::f32));
+  const Expr y = conv2d(x, w);
+  const Tensor value = g.run(y);
+  EXPECT_EQ(std::fpclassify(value.data<float>()[4]), FP_SUBNORMAL);
+  const Tensor dw = g.run(grad(sum(conv2d(x, w, {.padding = {1, 1}})), w));
+  EXPECT_NE(dw.data<float>()[0], 0.0F);
+}
+
 }  // namespace
 }  // namespace dagprop
