@@ -4,8 +4,8 @@
 //   dagprop     the conv2d ops (im2col + OpenBLAS SGEMM in tasks fixed by the shapes; 1 thread:
 //               the serial executor, 2: TBB)
 //   onednn-nchw oneDNN 2.6 on the plain NCHW / OIHW layouts dagprop's tensors have
-//   onednn-any  oneDNN on the blocked layouts it picks itself (the reorders to and from them not
-//               timed: its best case)
+//   onednn-any  oneDNN on the blocked layouts it picks itself, without and with the reorders to
+//               and from the plain layouts (without: its best case)
 // oneDNN runs on its own OpenMP threads (Debian builds it with DNNL_RUNTIME_OMP). Also prints
 // whether oneDNN's weight gradient has the same bits at 1 and 2 threads.
 //
@@ -89,6 +89,9 @@ struct OneDnnLayer {
   dnnl::convolution_backward_data backward_data;
   dnnl::convolution_backward_weights backward_weights;
   dnnl::memory src, weights, bias, dst, diff_dst, diff_src, diff_weights, diff_bias;
+  // The same tensors in dagprop's plain layouts, and the reorders between (the blocked case).
+  dnnl::memory plain_src, plain_weights, plain_dst, plain_diff_dst, plain_diff_src,
+      plain_diff_weights;
 
   OneDnnLayer(const Layer& l, bool blocked) {
     using tag = dnnl::memory::format_tag;
@@ -123,6 +126,14 @@ struct OneDnnLayer {
     diff_src = dnnl::memory(bwd_data_pd.diff_src_desc(), engine);
     diff_weights = dnnl::memory(bwd_weights_pd.diff_weights_desc(), engine);
     diff_bias = dnnl::memory(bwd_weights_pd.diff_bias_desc(), engine);
+    const dnnl::memory::desc x_plain(xs, dt::f32, tag::nchw), w_plain(ws, dt::f32, tag::oihw),
+        y_plain(ys, dt::f32, tag::nchw);
+    plain_src = fill(dnnl::memory(x_plain, engine), 1);
+    plain_weights = fill(dnnl::memory(w_plain, engine), 2);
+    plain_dst = dnnl::memory(y_plain, engine);
+    plain_diff_dst = fill(dnnl::memory(y_plain, engine), 4);
+    plain_diff_src = dnnl::memory(x_plain, engine);
+    plain_diff_weights = dnnl::memory(w_plain, engine);
     impl = std::string(fwd_pd.impl_info_str()) + " / " + bwd_data_pd.impl_info_str() + " / " +
            bwd_weights_pd.impl_info_str();
   }
@@ -153,6 +164,33 @@ struct OneDnnLayer {
                                       {DNNL_ARG_DIFF_BIAS, diff_bias}});
     stream.wait();
   }
+  // The blocked primitives with the reorders from and to the plain layouts that dagprop's
+  // tensors have (what an op on NCHW tensors would pay).
+  void reorder(dnnl::memory& from, dnnl::memory& to) {
+    if (from.get_desc() == to.get_desc()) return;
+    dnnl::reorder(from, to).execute(stream, from, to);
+  }
+  void run_forward_plain() {
+    reorder(plain_src, src);
+    reorder(plain_weights, weights);
+    run_forward();
+    reorder(dst, plain_dst);
+    stream.wait();
+  }
+  void run_backward_data_plain() {
+    reorder(plain_diff_dst, diff_dst);
+    reorder(plain_weights, weights);
+    run_backward_data();
+    reorder(diff_src, plain_diff_src);
+    stream.wait();
+  }
+  void run_backward_weights_plain() {
+    reorder(plain_src, src);
+    reorder(plain_diff_dst, diff_dst);
+    run_backward_weights();
+    reorder(diff_weights, plain_diff_weights);
+    stream.wait();
+  }
   std::vector<float> weight_gradient() {
     run_backward_weights();
     const auto* p = static_cast<const float*>(diff_weights.get_data_handle());
@@ -170,7 +208,11 @@ void run_onednn(const Layer& l, int threads, int reps, bool blocked) {
   for (const auto& [what, f] :
        {std::pair<const char*, void (OneDnnLayer::*)()>{"forward", &OneDnnLayer::run_forward},
         {"input grad", &OneDnnLayer::run_backward_data},
-        {"weight grad", &OneDnnLayer::run_backward_weights}}) {
+        {"weight grad", &OneDnnLayer::run_backward_weights},
+        {"forward+reorders", &OneDnnLayer::run_forward_plain},
+        {"input grad+reorders", &OneDnnLayer::run_backward_data_plain},
+        {"weight grad+reorders", &OneDnnLayer::run_backward_weights_plain}}) {
+    if (!blocked && std::string(what).find("reorders") != std::string::npos) continue;
     std::vector<double> samples;
     for (int r = 0; r <= reps; ++r)
       samples.push_back(seconds_per_call([&, f = f] { (layer.*f)(); }, kRepSeconds));
