@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release, in build-bench/) and runs every one that is available: the
-# machine's ceilings, W2 and W5 through dagprop with their references, W6 through dagprop,
-# dagprop's W1/W3/W4 benchmark where it is built, and the peers (libtorch, ADOL-C) where
-# installed, with the default allocator and with glibc's malloc on transparent huge pages. Threads are set explicitly for every program
+# machine's ceilings, W2 and W5 through dagprop with their references, dagprop's W1/W3/W4 benchmark
+# where it is built, and the peers (libtorch, ADOL-C) where installed, with the default allocator
+# and with glibc's malloc on transparent huge pages. Threads are set explicitly for every program
 # (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE, and inside each
 # program). Every figure is the median of >= 5 repetitions. Ends with the ratios dagprop/peer of
 # the figures both printed, and says what was skipped and why. The log goes to runs/bench/.
+# W6 (the CNN step of issue 19) runs through dagprop_bench_w6 and the libtorch peer.
 #
 #   bash tools/bench/run.sh                  everything, 1 and 2 threads
 #   bash tools/bench/run.sh --reps 9         more repetitions
