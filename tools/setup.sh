@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages dagprop needs, only those missing. Run as root (or with sudo).
 #   bash tools/setup.sh           what dagprop needs to build, test and run its benchmarks
 #   bash tools/setup.sh --peers   also the optional peers the benchmarks compare against
-#                                 (libtorch C++, ADOL-C); dagprop never needs them
+#                                 (libtorch C++, ADOL-C) and oneDNN for the conv kernel
+#                                 measurement; dagprop never needs them
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,7 @@ packages=(
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
 )
 case "${1:-}" in
-  --peers) packages+=(libtorch-dev libadolc-dev) ;;
+  --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;
   "") ;;
   *) echo "usage: bash tools/setup.sh [--peers]" >&2; exit 2 ;;
 esac

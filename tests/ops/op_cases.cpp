@@ -351,6 +351,75 @@ std::vector<OpCase> make_cases() {
     wrt = {random_parameter(g, "x", Shape{4, 6}, -2, 2)};
     return dropout(wrt[0], g.constant(3.0), 0.4, 1234);
   });
+  // ---- convolution and pooling (NCHW)
+  add_case("conv2d", "3x3 padding 1 with bias", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 3, 5, 5}, -2, 2),
+           random_parameter(g, "w", Shape{4, 3, 3, 3}, -1, 1),
+           random_parameter(g, "b", Shape{4}, -1, 1)};
+    return conv2d(wrt[0], wrt[1], wrt[2], {.padding = {1, 1}});
+  });
+  add_case("conv2d", "stride 2, dilation 2, groups 2", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{1, 4, 7, 8}, -2, 2),
+           random_parameter(g, "w", Shape{6, 2, 2, 3}, -1, 1)};
+    return conv2d(wrt[0], wrt[1],
+                  {.stride = {2, 1}, .padding = {1, 2}, .dilation = {2, 2}, .groups = 2});
+  });
+  add_case("conv2d", "1x1", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 3, 3, 4}, -2, 2),
+           random_parameter(g, "w", Shape{5, 3, 1, 1}, -1, 1)};
+    return conv2d(wrt[0], wrt[1]);
+  });
+  add_case("conv2d_input_grad", "second order, stride 2", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{2, 4, 3, 3}, -1, 1),
+           random_parameter(g, "w", Shape{4, 3, 3, 3}, -1, 1)};
+    return conv2d_input_grad(wrt[0], wrt[1], {6, 5}, {.stride = {2, 2}, .padding = {1, 1}});
+  });
+  add_case("conv2d_input_grad", "second order, groups 2", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{1, 4, 4, 4}, -1, 1),
+           random_parameter(g, "w", Shape{4, 1, 3, 3}, -1, 1)};
+    return conv2d_input_grad(wrt[0], wrt[1], {4, 4}, {.padding = {1, 1}, .groups = 2});
+  });
+  add_case("conv2d_weight_grad", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 3, 5, 5}, -2, 2),
+           random_parameter(g, "g", Shape{2, 4, 3, 3}, -1, 1)};
+    return conv2d_weight_grad(wrt[0], wrt[1], {3, 3}, {.stride = {2, 2}, .padding = {1, 1}});
+  });
+  add_case("conv2d_weight_grad", "second order, groups 2, dilation 2",
+           [](Graph& g, std::vector<Expr>& wrt) {
+             wrt = {random_parameter(g, "x", Shape{2, 4, 6, 6}, -2, 2),
+                    random_parameter(g, "g", Shape{2, 2, 6, 6}, -1, 1)};
+             return conv2d_weight_grad(wrt[0], wrt[1], {2, 2},
+                                       {.padding = {1, 1}, .dilation = {2, 2}, .groups = 2});
+           });
+  add_case("max_pool2d", "2x2 windows",
+           unary([](Expr x) { return max_pool2d(x); }, Shape{2, 2, 4, 6}, -2, 2));
+  add_case("max_pool2d", "3x3 stride 2 padding 1",
+           unary(
+               [](Expr x) {
+                 return max_pool2d(x, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}});
+               },
+               Shape{1, 2, 5, 5}, -2, 2));
+  add_case("max_pool2d_grad", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{1, 2, 5, 5}, -2, 2),
+           random_parameter(g, "g", Shape{1, 2, 3, 3}, -1, 1)};
+    return max_pool2d_grad(wrt[0], wrt[1], {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}});
+  });
+  add_case("max_pool2d_select", "adjoint of the gradient", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "x", Shape{2, 1, 4, 4}, -2, 2),
+           random_parameter(g, "u", Shape{2, 1, 4, 4}, -1, 1)};
+    return max_pool2d_select(wrt[0], wrt[1]);
+  });
+  add_case("avg_pool2d", "3x3 stride 2 padding 1",
+           unary(
+               [](Expr x) {
+                 return avg_pool2d(x, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}});
+               },
+               Shape{2, 2, 5, 6}, -2, 2));
+  add_case("avg_pool2d_grad", "second order", [](Graph& g, std::vector<Expr>& wrt) {
+    wrt = {random_parameter(g, "g", Shape{2, 2, 3, 3}, -1, 1)};
+    return avg_pool2d_grad(wrt[0], {5, 6}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}});
+  });
+  add_case("global_avg_pool2d", "feature maps", unary(global_avg_pool2d, Shape{2, 3, 4, 5}, -2, 2));
   return cases;
 }
 

@@ -1,4 +1,4 @@
-// dagprop_bench_peer_torch: the libtorch C++ peer of W2, W3, W4 and W5 (WORKLOADS.md), written the
+// dagprop_bench_peer_torch: the libtorch C++ peer of W2 to W6 (WORKLOADS.md), written the
 // way a libtorch user would, each reproducing its checksums. Prints the same figure names as
 // dagprop's benchmarks, so tools/bench/run.sh can print dagprop/libtorch ratios.
 //
@@ -214,19 +214,88 @@ void run_bandwidth(int threads, int reps) {
                "GB/s");
 }
 
+// ---- W6: a LeNet-sized CNN step, as a libtorch user writes it (functional conv2d, max_pool2d,
+// linear, cross_entropy; torch::optim::SGD). Convolutions go wherever libtorch sends them on this
+// CPU (oneDNN where it was built with it, else its own im2col "slow_conv2d").
+void run_conv_net(int threads, int blocks) {
+  const ConvNetData data = make_conv_net_data();
+  std::vector<torch::Tensor> parameters;
+  for (std::size_t i = 0; i < data.parameters.size(); ++i) {
+    const auto& s = ConvNetData::kShapes[i];
+    std::vector<std::int64_t> shape;
+    if (i % 2 == 1) {
+      shape = {s[0]};  // a bias
+    } else if (i < 4) {
+      shape = {s[0], s[1], s[2], s[3]};  // a convolution's weights
+    } else {
+      shape = {s[0], s[1]};  // a dense layer's weights
+    }
+    parameters.push_back(tensor_of(data.parameters[i], shape).requires_grad_(true));
+  }
+  const std::int64_t count = ConvNetData::kBatches * ConvNetData::kBatch;
+  const torch::Tensor images =
+      tensor_of(data.images, {count, 1, ConvNetData::kImage, ConvNetData::kImage});
+  const torch::Tensor labels =
+      torch::from_blob(const_cast<std::int64_t*>(data.labels.data()), {count}, torch::kInt64)
+          .clone();
+  torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(ConvNetData::kLearningRate));
+  namespace F = torch::nn::functional;
+  auto conv = [](const torch::Tensor& bias) {
+    return F::Conv2dFuncOptions().padding(2).bias(bias);
+  };
+  auto step = [&](int t) {
+    const std::int64_t first = (t % ConvNetData::kBatches) * ConvNetData::kBatch;
+    optimizer.zero_grad();
+    torch::Tensor h = images.narrow(0, first, ConvNetData::kBatch);
+    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[0], conv(parameters[1]))),
+                      F::MaxPool2dFuncOptions(2));
+    h = F::max_pool2d(torch::relu(F::conv2d(h, parameters[2], conv(parameters[3]))),
+                      F::MaxPool2dFuncOptions(2));
+    h = torch::relu(F::linear(h.flatten(1), parameters[4], parameters[5]));
+    h = F::linear(h, parameters[6], parameters[7]);
+    const torch::Tensor loss = F::cross_entropy(h, labels.narrow(0, first, ConvNetData::kBatch));
+    loss.backward();
+    optimizer.step();
+    return loss.item<double>();
+  };
+  const std::string row = row_name("W6", engine_name(), threads);
+  int t = 0;
+  const double loss0 = step(t++);
+  while (t < ConvNetData::kWarmupSteps) step(t++);
+  std::vector<double> block_ms;
+  for (int b = 0; b < blocks; ++b) {
+    const Clock::time_point start = Clock::now();
+    double loss19 = 0;
+    for (int s = 0; s < ConvNetData::kBlockSteps; ++s, ++t) {
+      const double loss = step(t);
+      if (t == 19) loss19 = loss;
+    }
+    block_ms.push_back(seconds_since(start) * 1e3 / ConvNetData::kBlockSteps);
+    if (b == 0) {
+      print_checksum(row, "loss step 0", loss0, ConvNetData::kLossAtStep0,
+                     ConvNetData::kLossTolerance);
+      print_checksum(row, "loss step 19", loss19, ConvNetData::kLossAtStep19,
+                     ConvNetData::kLossTolerance);
+    }
+  }
+  const Figure ms = summarize(block_ms);
+  print_figure(row, "ms/step", ms, "ms");
+  print_value(row, "GEMM rate", ConvNetData::kFlopsPerStep / (ms.median * 1e-3) / 1e9, "GFLOP/s");
+}
+
 }  // namespace
 }  // namespace dagprop::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"libtorch C++ peer of W2, W3, W4 and W5"};
+  CLI::App app{"libtorch C++ peer of W2, W3, W4, W5 and W6"};
   int threads = 1;
   int reps = 5;
-  std::vector<std::string> workloads{"w2", "w3", "w4", "w5"};
+  std::vector<std::string> workloads{"w2", "w3", "w4", "w5", "w6"};
   app.add_option("--threads", threads, "threads for libtorch and OpenBLAS")
       ->check(CLI::Range(1, 256));
   app.add_option("--reps", reps, "timed repetitions (W2, W3: blocks)")->check(CLI::Range(5, 1000));
   app.add_option("--workload", workloads, "workloads to run")
-      ->check(CLI::IsMember({"w2", "w3", "w4", "w5"}));
+      ->check(CLI::IsMember({"w2", "w3", "w4", "w5", "w6"}));
   CLI11_PARSE(app, argc, argv);
   using namespace dagprop::bench;
   return run_program("dagprop_bench_peer_torch", [&] {
@@ -248,5 +317,6 @@ int main(int argc, char** argv) {
       run_chain(threads, reps, true);
     }
     if (wanted("w5")) run_bandwidth(threads, reps);
+    if (wanted("w6")) run_conv_net(threads, reps);
   });
 }

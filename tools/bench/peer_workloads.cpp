@@ -85,4 +85,21 @@ BandwidthData make_bandwidth_data() {
   return data;
 }
 
+ConvNetData make_conv_net_data() {
+  ConvNetData data;
+  for (std::size_t i = 0; i < data.parameters.size(); ++i) {
+    std::int64_t count = 1;
+    for (const std::int64_t d : ConvNetData::kShapes[i]) count *= d;
+    data.parameters[i] = symmetric_f32(611 + i, static_cast<std::size_t>(count),
+                                       fan_in_scale(ConvNetData::kFanIn[i]));
+  }
+  const std::int64_t images = ConvNetData::kBatches * ConvNetData::kBatch;
+  data.images = symmetric_f32(
+      601, static_cast<std::size_t>(images * ConvNetData::kImage * ConvNetData::kImage), 1.0F);
+  data.labels.resize(static_cast<std::size_t>(images));
+  for (std::int64_t k = 0; k < images; ++k)
+    data.labels[static_cast<std::size_t>(k)] = static_cast<std::int64_t>(u64(602, k) % 10);
+  return data;
+}
+
 }  // namespace dagprop::bench

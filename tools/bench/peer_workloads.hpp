@@ -76,4 +76,37 @@ struct BandwidthData {
 };
 BandwidthData make_bandwidth_data();
 
+// ---- W6 convolutional training step: conv 1->16 5x5 pad 2, relu, maxpool 2, conv 16->32 5x5 pad
+// 2, relu, maxpool 2, flatten, Linear(1568, 128), relu, Linear(128, 10); batch 64, SGD 0.01.
+struct ConvNetData {
+  static constexpr std::int64_t kBatch = 64;
+  static constexpr std::int64_t kBatches = 4;
+  static constexpr std::int64_t kImage = 28;
+  static constexpr float kLearningRate = 0.01F;
+  static constexpr int kWarmupSteps = 10;
+  static constexpr int kBlockSteps = 50;
+  // The convolution and dense products of one step: forward, every weight gradient, the input
+  // gradients of every layer but the first.
+  static constexpr double kFlopsPerStep = 1121.2e6;
+  static constexpr double kLossAtStep0 = 2.309506;
+  static constexpr double kLossAtStep19 = 2.302383;
+  static constexpr double kLossTolerance = 2e-6;
+  // Parameter i in WORKLOADS.md's order: conv1.weight [16][1][5][5], conv1.bias, conv2.weight
+  // [32][16][5][5], conv2.bias, fc1.weight [128][1568], fc1.bias, fc2.weight [10][128], fc2.bias.
+  static constexpr std::array<std::array<std::int64_t, 4>, 8> kShapes{{{16, 1, 5, 5},
+                                                                       {16, 1, 1, 1},
+                                                                       {32, 16, 5, 5},
+                                                                       {32, 1, 1, 1},
+                                                                       {128, 1568, 1, 1},
+                                                                       {128, 1, 1, 1},
+                                                                       {10, 128, 1, 1},
+                                                                       {10, 1, 1, 1}}};
+  static constexpr std::array<std::int64_t, 8> kFanIn{25, 25, 400, 400, 1568, 1568, 128, 128};
+
+  std::array<std::vector<float>, 8> parameters;
+  std::vector<float> images;         // [kBatches * kBatch][1][28][28]
+  std::vector<std::int64_t> labels;  // [kBatches * kBatch]
+};
+ConvNetData make_conv_net_data();
+
 }  // namespace dagprop::bench

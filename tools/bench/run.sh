@@ -6,6 +6,7 @@
 # (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE, and inside each
 # program). Every figure is the median of >= 5 repetitions. Ends with the ratios dagprop/peer of
 # the figures both printed, and says what was skipped and why. The log goes to runs/bench/.
+# W6 (the CNN step of issue 19) runs through dagprop_bench_w6 and the libtorch peer.
 #
 #   bash tools/bench/run.sh                  everything, 1 and 2 threads
 #   bash tools/bench/run.sh --reps 9         more repetitions
@@ -67,6 +68,7 @@ hugetlb=GLIBC_TUNABLES=glibc.malloc.hugetlb=1
   with_threads "$max_threads" "$bin/dagprop_bench_ceilings" --threads $threads --reps $((reps > 7 ? reps : 7))
   with_threads "$max_threads" "$bin/dagprop_bench_w2" --threads $threads --blocks "$reps"
   with_threads "$max_threads" "$bin/dagprop_bench_w5" --threads $threads --reps "$reps"
+  with_threads "$max_threads" "$bin/dagprop_bench_w6" --threads $threads --blocks "$reps"
   if has dagprop_bench_parallel; then
     with_threads "$max_threads" "$bin/dagprop_bench_parallel" --reps "$reps"
   else

@@ -1,5 +1,7 @@
-// Linear, Dense and Mlp.
+// Linear, Dense and Mlp; the normalization, dropout and embedding layers; Conv2d.
 #include <dagprop/nn/layers.hpp>
+
+#include <cmath>
 
 #include <dagprop/error.hpp>
 #include <dagprop/ops.hpp>
@@ -210,6 +212,52 @@ Embedding::Embedding(Graph& graph, std::string_view scope, std::int64_t num_embe
 Expr Embedding::operator()(Expr indices) const {
   auto s = graph_->scope(scope_);
   return graph_->set_name(embedding(weight_, indices), "y");
+}
+
+// ---- Conv2d
+
+namespace {
+
+// PyTorch's default for Conv2d weights and biases: uniform in +-1 / sqrt(fan_in).
+Tensor uniform_fan_in(Shape shape, std::int64_t fan_in, SplitMix64& random, DType dtype) {
+  Tensor t(shape, dtype);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.set(i, (2.0 * random.uniform() - 1.0) * bound);
+  return t;
+}
+
+}  // namespace
+
+Conv2d::Conv2d(Graph& graph, std::string_view scope, std::int64_t in_channels,
+               std::int64_t out_channels, std::array<std::int64_t, 2> kernel, SplitMix64& random,
+               const Conv2dOptions& options, bool bias, DType dtype)
+    : graph_(&graph), scope_(scope), in_(in_channels), out_(out_channels), options_(options) {
+  if (in_channels < 1 || out_channels < 1 || kernel[0] < 1 || kernel[1] < 1 || options.groups < 1 ||
+      in_channels % options.groups != 0 || out_channels % options.groups != 0) {
+    throw Error("Conv2d '" + scope_ + "': " + std::to_string(in_channels) + " -> " +
+                std::to_string(out_channels) + " channels, kernel " + std::to_string(kernel[0]) +
+                " x " + std::to_string(kernel[1]) + ", groups " + std::to_string(options.groups) +
+                "; channels and kernel sides must be at least 1 and both channel counts "
+                "multiples of groups");
+  }
+  const std::int64_t fan_in = in_channels / options.groups * kernel[0] * kernel[1];
+  auto s = graph.scope(scope);
+  weight_ = graph.parameter(
+      "W", uniform_fan_in(Shape{out_channels, in_channels / options.groups, kernel[0], kernel[1]},
+                          fan_in, random, dtype));
+  if (bias)
+    bias_ = graph.parameter("b", uniform_fan_in(Shape{out_channels}, fan_in, random, dtype));
+}
+
+Expr Conv2d::operator()(Expr x) const {
+  if (x.shape().rank() != 4 || x.shape()[1] != in_) {
+    throw Error("layer '" + scope_ + "' takes images [batch, " + std::to_string(in_) +
+                ", height, width], got " + x.graph().describe(x.id()) +
+                "; reshape the input or change the layer's channels");
+  }
+  auto s = graph_->scope(scope_);
+  const Expr y = bias_ ? conv2d(x, weight_, bias_, options_) : conv2d(x, weight_, options_);
+  return graph_->set_name(y, "z");
 }
 
 }  // namespace dagprop::nn

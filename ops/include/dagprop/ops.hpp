@@ -4,6 +4,7 @@
 // DAGPROP_BUILTIN_OPS, its builder below, and its case in tests/ops/op_cases.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -29,7 +30,9 @@
   X(concat) X(slice) X(slice_grad) X(index_select) X(index_add) X(gather) X(scatter_add)           \
   X(maximum) X(minimum) X(where) X(greater) X(greater_equal) X(less) X(less_equal) X(equal)        \
   X(not_equal) X(max) X(min) X(argmax) X(argmin) X(layer_norm) X(batch_moments) X(batch_norm)     \
-  X(dropout)
+  X(dropout)                                                                                        \
+  X(conv2d) X(conv2d_input_grad) X(conv2d_weight_grad) X(max_pool2d) X(max_pool2d_grad)          \
+  X(max_pool2d_select) X(avg_pool2d) X(avg_pool2d_grad) X(global_avg_pool2d)
 // clang-format on
 
 DAGPROP_API_BEGIN
@@ -169,6 +172,49 @@ Expr batch_norm(Expr x, Expr moments, Expr gamma, Expr beta, double eps = 1e-5);
 // Zeroes elements with probability p (scaling the rest by 1 / (1 - p)) with a mask that depends
 // on seed, the scalar step counter and the position only.
 Expr dropout(Expr x, Expr step, double p, std::uint64_t seed);
+
+// ---- convolution and pooling on NCHW images ([batch, channels, height, width])
+// Geometry as PyTorch's Conv2d takes it, (height, width) pairs.
+struct Conv2dOptions {
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> padding{0, 0};  // zeros on both sides
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+};
+// x [N, C, H, W] with weights w [out, C / groups, kh, kw] -> [N, out, OH, OW], OH = (H + 2 pad -
+// dilation (kh - 1) - 1) / stride + 1 (likewise OW); bias [out] is added per output channel.
+Expr conv2d(Expr x, Expr w, const Conv2dOptions& options = {});
+Expr conv2d(Expr x, Expr w, Expr bias, const Conv2dOptions& options = {});
+// The two halves of conv2d's gradient, each an op with a gradient of its own (second order):
+// dx from the output gradient g and w, for an input of height and width input_hw; dw from x and g,
+// for a kernel of kernel_hw.
+Expr conv2d_input_grad(Expr g, Expr w, std::array<std::int64_t, 2> input_hw,
+                       const Conv2dOptions& options = {});
+Expr conv2d_weight_grad(Expr x, Expr g, std::array<std::int64_t, 2> kernel_hw,
+                        const Conv2dOptions& options = {});
+
+// Pooling windows, (height, width) pairs; a stride of {0, 0} means the kernel size (PyTorch's
+// default). Padding is at most half the kernel.
+struct Pool2dOptions {
+  std::array<std::int64_t, 2> kernel{2, 2};
+  std::array<std::int64_t, 2> stride{0, 0};
+  std::array<std::int64_t, 2> padding{0, 0};
+};
+// Maximum over each window; padding never wins. The gradient goes to the FIRST maximal element of
+// the window in row-major order (ties), NaN counts as maximal.
+Expr max_pool2d(Expr x, const Pool2dOptions& options = {});
+// dx: g scattered to each window's first maximal element of x (overlapping windows add).
+Expr max_pool2d_grad(Expr x, Expr g, const Pool2dOptions& options = {});
+// Its adjoint: u (shaped like x) read at each window's first maximal element of x.
+Expr max_pool2d_select(Expr x, Expr u, const Pool2dOptions& options = {});
+// Mean over each window, zero padding counted (PyTorch's count_include_pad = true).
+Expr avg_pool2d(Expr x, const Pool2dOptions& options = {});
+Expr avg_pool2d_grad(Expr g, std::array<std::int64_t, 2> input_hw,
+                     const Pool2dOptions& options = {});
+// [N, C, H, W] -> [N, C]: the mean of each feature map.
+Expr global_avg_pool2d(Expr x);
+// Axes start_axis.. merged into one (a reshape): [N, C, H, W] -> [N, C * H * W] for start_axis 1.
+Expr flatten(Expr x, int start_axis = 1);
 
 }  // namespace dagprop
 DAGPROP_API_END

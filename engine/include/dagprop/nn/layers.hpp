@@ -4,6 +4,7 @@
 // one graph (a training batch and an evaluation batch) and share its parameters.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/nn/activation.hpp>
 #include <dagprop/nn/init.hpp>
+#include <dagprop/ops.hpp>
 #include <dagprop/random.hpp>
 
 DAGPROP_API_BEGIN
@@ -208,6 +210,66 @@ class Embedding {
   Graph* graph_;
   std::string scope_;
   Expr weight_;
+};
+
+// ---- convolutional layers (NCHW)
+
+// Parameters "<scope>/W" [out, in / groups, kh, kw] (PyTorch's layout) and "<scope>/b" [out], both
+// uniform in +-1 / sqrt(fan_in) with fan_in = in / groups * kh * kw: PyTorch's default
+// initialization of Conv2d (kaiming-uniform with a = sqrt(5)). Drawn weight first, row-major.
+class Conv2d {
+ public:
+  Conv2d(Graph& graph, std::string_view scope, std::int64_t in_channels, std::int64_t out_channels,
+         std::array<std::int64_t, 2> kernel, SplitMix64& random, const Conv2dOptions& options = {},
+         bool bias = true, DType dtype = DType::f32);
+
+  // conv2d(x, W, b) for x of shape [batch, in, H, W], under the layer's scope.
+  Expr operator()(Expr x) const;
+
+  Expr weight() const { return weight_; }
+  Expr bias() const { return bias_; }  // empty without a bias
+  std::int64_t in_channels() const { return in_; }
+  std::int64_t out_channels() const { return out_; }
+  const Conv2dOptions& options() const { return options_; }
+  const std::string& scope() const { return scope_; }
+
+ private:
+  Graph* graph_;
+  std::string scope_;
+  std::int64_t in_, out_;
+  Conv2dOptions options_;
+  Expr weight_, bias_;
+};
+
+// Layers without parameters, so a model reads as a list of layers.
+class MaxPool2d {
+ public:
+  explicit MaxPool2d(const Pool2dOptions& options = {}) : options_(options) {}
+  Expr operator()(Expr x) const { return max_pool2d(x, options_); }
+  const Pool2dOptions& options() const { return options_; }
+
+ private:
+  Pool2dOptions options_;
+};
+
+class AvgPool2d {
+ public:
+  explicit AvgPool2d(const Pool2dOptions& options = {}) : options_(options) {}
+  Expr operator()(Expr x) const { return avg_pool2d(x, options_); }
+  const Pool2dOptions& options() const { return options_; }
+
+ private:
+  Pool2dOptions options_;
+};
+
+// [N, C, H, W] -> [N, C * H * W] (start_axis 1), in (C, H, W) order.
+class Flatten {
+ public:
+  explicit Flatten(int start_axis = 1) : start_axis_(start_axis) {}
+  Expr operator()(Expr x) const { return flatten(x, start_axis_); }
+
+ private:
+  int start_axis_;
 };
 
 }  // namespace dagprop::nn
