@@ -82,7 +82,8 @@ run_step("running the find_package consumer" ${WORK}/find_package/seed_neuron)
 if(NOT step_output MATCHES "${expected_output}")
   message(FATAL_ERROR "the find_package consumer printed '${step_output}', not '${expected_output}'")
 endif()
-expect_configure_failure("find_package of a newer version" "dagprop-config-version.cmake"
+expect_configure_failure("find_package of a newer version"
+                         "compatible with requested version \"0.3\".*version: 0.2.0"
                          ${CMAKE_COMMAND} -S ${consumer} -B ${WORK}/too_new -G ${GENERATOR}
                          -DCMAKE_PREFIX_PATH=${prefix} -DSEED_NEURON=${seed}
                          -DDAGPROP_VERSION_WANTED=0.3)
