@@ -41,5 +41,9 @@ else()
   set(DAGPROP_PC_REQUIRES "tbb openblas zlib libcgraph libgvc")
   set(DAGPROP_PC_REQUIRES_PRIVATE "")
 endif()
+# Relocatable: the prefix is found from the file's own place (pkg-config's ${pcfiledir}), so the
+# package works wherever `cmake --install --prefix` puts it.
+set(DAGPROP_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+string(REGEX REPLACE "[^/]+" ".." DAGPROP_PC_TO_PREFIX "${DAGPROP_PC_DIR}")
 configure_file(cmake/dagprop.pc.in ${PROJECT_BINARY_DIR}/dagprop.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/dagprop.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/dagprop.pc DESTINATION ${DAGPROP_PC_DIR})
