@@ -16,6 +16,8 @@ packages=(
   python3-setuptools python3-pip python3-venv
   # Distributed training (engine/src/distributed) and its mpirun tests.
   libopenmpi-dev openmpi-bin
+  # ONNX import and export (engine/src/onnx); python3-onnx's checker validates exported models.
+  libonnx-dev libprotobuf-dev python3-onnx
 )
 case "${1:-}" in
   --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;
