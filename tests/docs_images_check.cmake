@@ -1,9 +1,9 @@
 # Draws the pictures of docs/visualization.md again and compares them with the committed ones in
 # docs/images: the DOT must be the same text; the SVG the same nodes, edges and texts (its
 # coordinates depend on the fonts installed, so they are not compared).
-# Variables: NEURON and MLP (the example programs), OUT (a scratch directory), IMAGES (docs/images).
+# Variables: NEURON, MLP and CNN (the example programs), OUT (a scratch directory), IMAGES (docs/images).
 file(MAKE_DIRECTORY "${OUT}")
-foreach(program IN ITEMS "${NEURON}" "${MLP}")
+foreach(program IN ITEMS "${NEURON}" "${MLP}" "${CNN}")
   execute_process(COMMAND "${program}" "${OUT}" RESULT_VARIABLE status ERROR_VARIABLE err)
   if(NOT status EQUAL 0)
     message(FATAL_ERROR "${program} failed (${status}): ${err}")
@@ -21,7 +21,7 @@ function(svg_signature file result)
   set(${result} "${node_count} nodes, ${edge_count} edges, texts ${texts}" PARENT_SCOPE)
 endfunction()
 
-foreach(picture neuron neuron_backward mlp_collapsed mlp mlp_top3)
+foreach(picture neuron neuron_backward mlp_collapsed mlp mlp_top3 cnn_heatmaps)
   foreach(extension dot svg)
     if(NOT EXISTS "${IMAGES}/${picture}.${extension}")
       message(FATAL_ERROR "docs/images/${picture}.${extension} is missing: ${fix}")

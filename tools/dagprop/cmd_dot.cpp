@@ -22,7 +22,7 @@ struct DotSettings {
   std::string file, output, focus, rankdir = "auto";
   bool gradient_nodes = false, no_legend = false;
   std::vector<std::string> collapse;
-  std::size_t top_k = 0;
+  std::size_t top_k = 0, heatmaps = 0;
 };
 
 // "#17" is node 17; anything else is a full node name ("layer1/W").
@@ -91,6 +91,7 @@ void draw(const DotSettings& settings) {
   options.include_gradient_nodes = settings.gradient_nodes;
   options.collapse = settings.collapse;
   options.top_k = settings.top_k;
+  options.heatmaps = settings.heatmaps;
   options.rankdir = settings.rankdir;
   options.legend = !settings.no_legend;
   options.title = settings.file;
@@ -129,6 +130,10 @@ void add_dot_command(CLI::App& app) {
   dot->add_option("--top-k", settings->top_k,
                   "Draw only the K nodes with the largest gradients (0: all)")
       ->check(whole_number_from_to(0, std::int64_t{1} << 40));
+  dot->add_option("--heatmaps", settings->heatmaps,
+                  "Draw feature maps and kernels (rank-4 values) as heatmaps inside their boxes, "
+                  "up to K maps a node, their gradients below (0: none, the default)")
+      ->check(whole_number_from_to(0, 64));
   dot->add_option("--rankdir", settings->rankdir,
                   "Direction of data flow: auto (the one that fits a page best, the default), LR "
                   "(left to right), TB (top to bottom), RL or BT")

@@ -22,6 +22,14 @@ struct DotOptions {
   bool show_shapes = true;  // shape and dtype
   bool show_values = true;
   bool show_gradients = true;
+  // Feature maps and kernels as heatmaps inside their boxes, for nodes holding a rank-4 tensor:
+  // up to this many maps each (an activation [N, C, H, W]: the channels of its first example; a
+  // parameter [out, in, kh, kw]: each output kernel's first input channel), the values in one row
+  // and their gradients in the row below, on a blue-white-red scale symmetric about 0. 0: none.
+  std::size_t heatmaps = 0;
+  // Maps more than this many cells wide or tall are averaged over square blocks (28x28 at 16
+  // becomes 14x14).
+  std::size_t heatmap_side = 16;
 
   // ---- which nodes are drawn, in this order of filters
   // Only this node and the nodes it depends on (kNoNode: every node).

@@ -199,7 +199,15 @@ double colour_magnitude(const Box& box, const Picture& picture) {
 }
 
 void style_box(Agnode_t* node, const Box& box, const Picture& picture, const NodeAttributes& a) {
-  agxset(node, a.label, text(box.label));
+  if (box.html_label.empty()) {
+    agxset(node, a.label, text(box.label));
+  } else {
+    // agxset takes its own reference to the pooled HTML string; ours is let go at once.
+    Agraph_t* graph = agraphof(node);
+    char* html = agstrdup_html(graph, text(box.html_label));
+    agxset(node, a.label, html);
+    agstrfree(graph, html);
+  }
   if (box.kind != BoxKind::op) agxset(node, a.shape, text(shape_of(box.kind)));
   // Inputs are boxes with cut corners ("diagonals"): a house shape grows too wide with the label.
   if (box.kind == BoxKind::input)
@@ -251,22 +259,6 @@ std::vector<std::string> legend_stops(const Picture& picture, int count) {
   return stops;
 }
 
-std::string html_text(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // The key is an HTML-like table: the title, a colour bar over the magnitudes drawn, then one line
 // of shapes and only the styles this picture uses.
 std::string legend_html(const Picture& picture, const std::string& title) {
@@ -275,7 +267,7 @@ std::string legend_html(const Picture& picture, const std::string& title) {
   std::string html = "<table border=\"0\" cellborder=\"0\" cellspacing=\"1\" cellpadding=\"1\">";
   if (!title.empty()) {
     html += "<tr><td colspan=\"" + std::to_string(kStops + 1) + "\"><font point-size=\"14\">" +
-            html_text(title) + "</font></td></tr>";
+            picture::escape_html(title) + "</font></td></tr>";
   }
   html += "<tr><td align=\"right\"><font point-size=\"8\">gradient RMS (log):</font></td>";
   if (picture.has_scale) {
@@ -350,6 +342,8 @@ GraphvizGraph build_graphviz(const Graph& graph, const DotOptions& options) {
     throw Error("DotOptions::rankdir is '" + options.rankdir +
                 "'; use auto, LR (left to right), RL, TB (top to bottom) or BT");
   }
+  if (options.heatmaps > 0 && options.heatmap_side == 0)
+    throw Error("DotOptions::heatmap_side is 0; use at least 1 (cells a map side, 16 by default)");
   const Picture picture = picture::build(graph, options);
   GraphvizGraph g(agopen(text("dagprop"), Agdirected, &string_discipline));
   if (!g) throw Error("Graphviz could not create a graph (out of memory?)");

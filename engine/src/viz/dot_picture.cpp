@@ -17,6 +17,7 @@
 #include <dagprop/ops.hpp>
 #include <dagprop/plan.hpp>
 
+#include "heatmap.hpp"
 #include "tensor_summary.hpp"
 
 namespace dagprop::picture {
@@ -431,6 +432,19 @@ class Builder {
     for (const std::string& problem : problems) text += "\n" + wrap(problem, 60);
     box.label = escape_label(text);
     end_label(box.label);
+    if (options_.heatmaps > 0 && !after_anomaly_[id] && has_maps(shape)) {
+      if (const auto value = latest_value(graph_, options_.snapshot, id)) {
+        const auto gradient = options_.show_gradients
+                                  ? latest_gradient(graph_, options_.snapshot, id)
+                                  : std::optional<TensorView>{};
+        const MapLayout layout =
+            box.kind == BoxKind::parameter ? MapLayout::kernel : MapLayout::activation;
+        const HeatmapSettings settings{.maps = static_cast<std::int64_t>(options_.heatmaps),
+                                       .side = static_cast<std::int64_t>(options_.heatmap_side)};
+        box.html_label =
+            heatmap_label(escape_html(text), heatmap_table(*value, gradient, layout, settings));
+      }
+    }
   }
 
   // One edge per input slot; edges touching a collapsed scope are merged. With top_k, drawn
@@ -681,7 +695,12 @@ std::string choose_rankdir(const Picture& picture) {
   return distance("TB") < distance("LR") ? "TB" : "LR";
 }
 
-std::string escape_label(std::string_view text) {
+namespace {
+
+// Copies text with invalid UTF-8 and control characters replaced by U+FFFD, passing every other
+// ASCII character to `ascii(out, c)`, which writes it in the label language's own escaping.
+template <class AsciiWriter>
+std::string repair_text(std::string_view text, AsciiWriter ascii) {
   std::string out;
   out.reserve(text.size() + 8);
   for (std::size_t i = 0; i < text.size();) {
@@ -697,29 +716,50 @@ std::string escape_label(std::string_view text) {
       }
       continue;
     }
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += ' ';
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += kReplacement;
-        } else {
-          out += static_cast<char>(c);
-        }
+    if (c == '\t') {
+      out += ' ';
+    } else if (c != '\n' && (c < 0x20 || c == 0x7F)) {
+      out += kReplacement;
+    } else {
+      ascii(out, static_cast<char>(c));
     }
     ++i;
   }
   return out;
+}
+
+}  // namespace
+
+std::string escape_label(std::string_view text) {
+  return repair_text(text, [](std::string& out, char c) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else {
+      out += c;
+    }
+  });
+}
+
+std::string escape_html(std::string_view text) {
+  return repair_text(text, [](std::string& out, char c) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '"') {
+      out += "&quot;";
+    } else if (c == '\n') {
+      out += "<br/>";
+    } else {
+      out += c;
+    }
+  });
 }
 
 std::string viridis(double t) {

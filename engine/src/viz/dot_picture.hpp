@@ -28,6 +28,8 @@ struct Box {
   double scale_magnitude = -1;
   bool seed = false;  // an output whose gradient is known: the seed of the backward pass
   std::string label;  // DOT label text, already escaped
+  // With heatmaps: the whole label as an HTML-like table (text over maps); drawn instead of label.
+  std::string html_label;
 };
 
 struct Cluster {
@@ -85,6 +87,8 @@ std::string choose_rankdir(const Picture& picture);
 // Text for a DOT label: backslashes doubled, newlines as line breaks, '&' as an entity, control
 // characters and invalid UTF-8 as U+FFFD. Quotes are left to cgraph's writer.
 std::string escape_label(std::string_view text);
+// The same text for an HTML-like label: &, <, > and " as entities, line breaks as <br/>.
+std::string escape_html(std::string_view text);
 
 // Viridis (colour-blind safe, perceptually uniform) at t in [0, 1], as "#rrggbb".
 std::string viridis(double t);
