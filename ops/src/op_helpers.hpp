@@ -29,14 +29,6 @@ DAGPROP_BUILTIN_OPS(DAGPROP_OP_DECL)
 template <class T>
 using Accumulator = double;
 
-// The logistic function without overflow: exp is only ever taken of a non-positive number.
-template <class T>
-T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
-}
-
 // ---- building
 Expr make(OpCode op, std::initializer_list<Expr> inputs, const OpAttrs& attrs = {});
 Expr scalar_like(Expr like, double value);  // a scalar constant of like's dtype

@@ -1,4 +1,6 @@
 // relu and leaky_relu with their fused local gradients (masks on the input).
+#include <dagprop/activation_formulas.hpp>
+
 #include "op_helpers.hpp"
 
 namespace dagprop {
@@ -7,11 +9,11 @@ namespace {
 
 template <class T>
 void relu_forward(const KernelCall& c) {
-  unary_kernel<T>(c, [](T x) { return x > T(0) ? x : T(0); });
+  unary_kernel<T>(c, [](T x) { return formulas::relu(x); });
 }
 template <class T>
 void relu_grad_forward(const KernelCall& c) {
-  binary_kernel<T>(c, [](T x, T g) { return x > T(0) ? g : T(0); });
+  binary_kernel<T>(c, [](T x, T g) { return formulas::relu_backward(x, g); });
 }
 template <class T>
 void leaky_relu_forward(const KernelCall& c) {

@@ -1,5 +1,7 @@
 // sigmoid and its fused local gradient sigmoid_grad(y, g) = g * y * (1 - y), taken from the output
 // as the seed text says (sigmoid' = s(1 - s)).
+#include <dagprop/activation_formulas.hpp>
+
 #include "op_helpers.hpp"
 #include "vector_math.hpp"
 
@@ -16,12 +18,12 @@ void sigmoid_forward(const KernelCall& c) {
   if constexpr (std::is_same_v<T, float>) {
     map_float_kernel(c, logistic_floats());
   } else {
-    unary_kernel<T>(c, [](T x) { return stable_sigmoid(x); });
+    unary_kernel<T>(c, [](T x) { return formulas::sigmoid(x); });
   }
 }
 template <class T>
 void sigmoid_grad_forward(const KernelCall& c) {
-  binary_kernel<T>(c, [](T y, T g) { return g * y * (T(1) - y); });
+  binary_kernel<T>(c, [](T y, T g) { return formulas::sigmoid_backward(y, g); });
 }
 
 void sigmoid_vjp(GradContext& c) {

@@ -1,4 +1,6 @@
 // silu (swish): x * sigmoid(x), and its fused local gradient.
+#include <dagprop/activation_formulas.hpp>
+
 #include "op_helpers.hpp"
 
 namespace dagprop {
@@ -7,12 +9,12 @@ namespace {
 
 template <class T>
 void silu_forward(const KernelCall& c) {
-  unary_kernel<T>(c, [](T x) { return x * stable_sigmoid(x); });
+  unary_kernel<T>(c, [](T x) { return x * formulas::sigmoid(x); });
 }
 template <class T>
 void silu_grad_forward(const KernelCall& c) {
   binary_kernel<T>(c, [](T x, T g) {
-    const T s = stable_sigmoid(x);
+    const T s = formulas::sigmoid(x);
     return g * s * (T(1) + x * (T(1) - s));
   });
 }

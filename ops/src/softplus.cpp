@@ -1,4 +1,6 @@
 // softplus, written so that it neither overflows nor loses the small tail.
+#include <dagprop/activation_formulas.hpp>
+
 #include "op_helpers.hpp"
 
 namespace dagprop {
@@ -7,7 +9,7 @@ namespace {
 
 template <class T>
 void softplus_forward(const KernelCall& c) {
-  unary_kernel<T>(c, [](T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); });
+  unary_kernel<T>(c, [](T x) { return formulas::softplus(x); });
 }
 
 void softplus_vjp(GradContext& c) {

@@ -1,4 +1,6 @@
 // tanh and its fused local gradient tanh_grad(y, g) = g * (1 - y^2), from the output.
+#include <dagprop/activation_formulas.hpp>
+
 #include "op_helpers.hpp"
 #include "vector_math.hpp"
 
@@ -20,7 +22,7 @@ void tanh_forward(const KernelCall& c) {
 }
 template <class T>
 void tanh_grad_forward(const KernelCall& c) {
-  binary_kernel<T>(c, [](T y, T g) { return g * (T(1) - y * y); });
+  binary_kernel<T>(c, [](T y, T g) { return formulas::tanh_backward(y, g); });
 }
 
 void tanh_vjp(GradContext& c) {

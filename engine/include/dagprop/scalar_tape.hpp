@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/activation_formulas.hpp>
 #include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 
@@ -59,26 +60,12 @@ int tape_op_arity(TapeOp op);
 
 // The unary ops' values, computed at record time. Their adjoint rules (in scalar_tape.cpp's
 // reverse sweep) are stated here beside them; y is the output.
-namespace tape_values {
-// dx = g * y * (1 - y). exp is taken of -|x| only: |x| = 800 gives exactly 1 or 0, never NaN.
-inline double sigmoid(double x) {
-  if (x >= 0) return 1 / (1 + std::exp(-x));
-  const double e = std::exp(x);
-  return e / (1 + e);
-}
-// dx = g * sigmoid(x). max(x, 0) + log1p(exp(-|x|)): finite for every finite x.
-inline double softplus(double x) {
-  return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
-}
-// dx = g * (x > 0); the derivative at 0 is taken as 0 (as the graph's relu).
-inline double relu(double x) {
-  return x > 0 ? x : 0;
-}
-// tanh: dx = g * (1 - y * y). exp: dx = g * y. log: dx = g / x; log follows IEEE: log(0) = -inf,
-// log(x < 0) = NaN, and their adjoints are infinite or NaN.
+// The tape's local derivatives. sigmoid, tanh, relu and softplus: the formulas of
+// <dagprop/activation_formulas.hpp>, shared with the graph's ops (sigmoid and tanh from the
+// output; softplus: dx = g * sigmoid(x); relu: dx = g * (x > 0)). exp: dx = g * y. log: dx = g / x;
+// log follows IEEE: log(0) = -inf, log(x < 0) = NaN, and their adjoints are infinite or NaN.
 // weighted_sum, y = x[0] w[0] + ... + x[n-1] w[n-1] + b: dx[k] = g * w[k], dw[k] = g * x[k],
 // db = g.
-}  // namespace tape_values
 
 class ScalarTape;
 
@@ -271,16 +258,16 @@ inline Scalar ScalarTape::unary(TapeOp op, Scalar x) {
       y = std::log(v);
       break;
     case TapeOp::sigmoid:
-      y = tape_values::sigmoid(v);
+      y = formulas::sigmoid(v);
       break;
     case TapeOp::tanh:
       y = std::tanh(v);
       break;
     case TapeOp::relu:
-      y = tape_values::relu(v);
+      y = formulas::relu(v);
       break;
     case TapeOp::softplus:
-      y = tape_values::softplus(v);
+      y = formulas::softplus(v);
       break;
     case TapeOp::variable:
     case TapeOp::constant:

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include <dagprop/activation_formulas.hpp>
 #include <dagprop/ops.hpp>
 
 #include "../unknown_name.hpp"
@@ -18,11 +19,12 @@ Expr elu_default(Expr x) {
   return elu(x);
 }
 
+// The local derivatives the ops use, for an incoming gradient of 1.
 double sigmoid_derivative(double y) {
-  return y * (1.0 - y);
+  return formulas::sigmoid_backward(y, 1.0);
 }
 double tanh_derivative(double y) {
-  return 1.0 - y * y;
+  return formulas::tanh_backward(y, 1.0);
 }
 
 const std::array<Activation, 9> kActivations{{

@@ -403,16 +403,16 @@ void ScalarTape::backward(Scalar loss) {
         adjoint[a] += g / value[a];
         break;
       case TapeOp::sigmoid:  // from the output, as the graph's sigmoid_grad
-        adjoint[a] += g * value[k] * (1 - value[k]);
+        adjoint[a] += formulas::sigmoid_backward(value[k], g);
         break;
       case TapeOp::tanh:  // from the output, as the graph's tanh_grad
-        adjoint[a] += g * (1 - value[k] * value[k]);
+        adjoint[a] += formulas::tanh_backward(value[k], g);
         break;
       case TapeOp::relu:
-        adjoint[a] += value[a] > 0 ? g : 0;
+        adjoint[a] += formulas::relu_backward(value[a], g);
         break;
       case TapeOp::softplus:
-        adjoint[a] += g * tape_values::sigmoid(value[a]);
+        adjoint[a] += g * formulas::sigmoid(value[a]);
         break;
       case TapeOp::weighted_sum: {  // a: the offset of x[0..b), w[0..b), bias
         const std::uint32_t* x = arguments + a;
