@@ -52,13 +52,14 @@ forbid(tape "${tape_files}" ${nn_headers} ${io_headers} ${viz_headers} ${umbrell
 forbid(nn "${nn_files}" ${tape_headers} ${io_headers} ${viz_headers} ${umbrella_header})
 forbid(io "${io_files}" ${tape_headers} ${nn_headers} ${viz_headers} ${umbrella_header})
 forbid(viz "${viz_files}" ${tape_headers} ${nn_headers} ${io_headers} ${umbrella_header})
-# The engine core knows no particular op but its own leaves (LeafOp): an op's special behaviour
-# is a property it declares in its OpDef.
-foreach(file IN LISTS engine_core_files)
+# The engine core and the layers above it know no particular op but the core's own leaves
+# (LeafOp): an op's special behaviour (its operand names, its units' kind) is a property it
+# declares in its OpDef. Only ops/ names op codes.
+foreach(file IN LISTS engine_core_files viz_files io_files)
   file(STRINGS ${file} uses REGEX "OpCode::")
   if(uses)
     file(RELATIVE_PATH relative ${SOURCE_DIR} ${file})
-    string(APPEND problems "\n  ${relative} (core: engine) names a particular op: ${uses}")
+    string(APPEND problems "\n  ${relative} names a particular op: ${uses}")
   endif()
 endforeach()
 if(problems)

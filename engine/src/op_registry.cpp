@@ -26,6 +26,19 @@ void check_complete(const OpDef& def) {
         "op '" + name +
         "' must document its forward formula and its derivative (forward_doc, gradient_doc)");
   }
+  if (!def.operand_names.empty()) {
+    std::size_t names = 1;
+    for (std::size_t at = def.operand_names.find(", "); at != std::string_view::npos;
+         at = def.operand_names.find(", ", at + 2))
+      ++names;
+    if (def.commutative || (def.arity >= 0 && names != static_cast<std::size_t>(def.arity))) {
+      throw Error("op '" + name + "' names " + std::to_string(names) + " operands ('" +
+                  std::string(def.operand_names) + "') for " + std::to_string(def.arity) +
+                  " inputs" + (def.commutative ? " and is declared commutative" : "") +
+                  "; give one name per input, separated by ', ', or declare it commutative "
+                  "without names");
+    }
+  }
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ const OpDef& op_def_add() {
                          DAGPROP_KERNELS(add_forward),
                          .vjp = add_vjp,
                          .forward_doc = "y = a + b",
-                         .gradient_doc = "da = sum_to(g), db = sum_to(g)"};
+                         .gradient_doc = "da = sum_to(g), db = sum_to(g)",
+                         .commutative = true};
   return def;
 }
 const OpDef& op_def_sub() {
@@ -76,7 +77,8 @@ const OpDef& op_def_sub() {
                          DAGPROP_KERNELS(sub_forward),
                          .vjp = sub_vjp,
                          .forward_doc = "y = a - b",
-                         .gradient_doc = "da = sum_to(g), db = -sum_to(g)"};
+                         .gradient_doc = "da = sum_to(g), db = -sum_to(g)",
+                         .operand_names = "+, \xE2\x88\x92"};
   return def;
 }
 const OpDef& op_def_mul() {
@@ -86,7 +88,8 @@ const OpDef& op_def_mul() {
                          DAGPROP_KERNELS(mul_forward),
                          .vjp = mul_vjp,
                          .forward_doc = "y = a * b",
-                         .gradient_doc = "da = sum_to(g * b), db = sum_to(g * a)"};
+                         .gradient_doc = "da = sum_to(g * b), db = sum_to(g * a)",
+                         .commutative = true};
   return def;
 }
 const OpDef& op_def_div() {
@@ -98,7 +101,8 @@ const OpDef& op_def_div() {
                          .cost_per_element = 2,
                          .forward_doc = "y = a / b",
                          .gradient_doc = "da = sum_to(g / b), db = -sum_to(g * y / b)",
-                         .notes_doc = "b = 0 gives +-Inf or NaN, as IEEE division does"};
+                         .notes_doc = "b = 0 gives +-Inf or NaN, as IEEE division does",
+                         .operand_names = "numerator, denominator"};
   return def;
 }
 const OpDef& op_def_neg() {

@@ -48,7 +48,8 @@ OpDef comparison(std::string_view name, ForwardKernel f32, ForwardKernel f64,
                .gradient_doc = "zero (a mask is piecewise constant)",
                .notes_doc =
                    "a mask of 1 and 0 in the operands' dtype; NaN compares false (true "
-                   "for not_equal)"};
+                   "for not_equal)",
+               .operand_names = "a, b"};
 }
 
 // ---- maximum and minimum: NaN in either operand gives NaN
@@ -126,7 +127,8 @@ const OpDef& op_def_maximum() {
       .vjp = maximum_vjp,
       .forward_doc = "y = max(a, b) elementwise",
       .gradient_doc = "da = sum_to(g (a >= b)), db = sum_to(g (a < b))",
-      .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN"};
+      .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN",
+      .operand_names = "a, b"};
   return def;
 }
 const OpDef& op_def_minimum() {
@@ -138,7 +140,8 @@ const OpDef& op_def_minimum() {
       .vjp = minimum_vjp,
       .forward_doc = "y = min(a, b) elementwise",
       .gradient_doc = "da = sum_to(g (a <= b)), db = sum_to(g (a > b))",
-      .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN"};
+      .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN",
+      .operand_names = "a, b"};
   return def;
 }
 const OpDef& op_def_where() {
@@ -153,7 +156,8 @@ const OpDef& op_def_where() {
       .gradient_doc = "da = sum_to(where(condition, g, 0)), db = sum_to(where(condition, 0, g))",
       .notes_doc =
           "the condition is a mask (any nonzero is true; NaN is true) and carries no "
-          "gradient; the branch not taken gets exactly zero, even where it is NaN"};
+          "gradient; the branch not taken gets exactly zero, even where it is NaN",
+      .operand_names = "condition, a, b"};
   return def;
 }
 const OpDef& op_def_greater() {

@@ -488,7 +488,8 @@ const OpDef& op_def_conv2d() {
       .gradient_doc =
           "dx = conv2d_input_grad(g, w), dw = conv2d_weight_grad(x, g), db = sum of g "
           "over N, H, W",
-      .notes_doc = kConvNotes};
+      .notes_doc = kConvNotes,
+      .operand_names = "x, w, bias"};
   return def;
 }
 
@@ -502,7 +503,8 @@ const OpDef& op_def_conv2d_input_grad() {
       .work = conv2d_input_grad_work,
       .forward_doc = "dx = the transpose of conv2d(., w) applied to g (col2im of W^T G)",
       .gradient_doc = "dg = conv2d(u, w), dw = conv2d_weight_grad(u, g)",
-      .notes_doc = kConvNotes};
+      .notes_doc = kConvNotes,
+      .operand_names = "g, w"};
   return def;
 }
 
@@ -515,7 +517,8 @@ const OpDef& op_def_conv2d_weight_grad() {
                          .work = conv2d_weight_grad_work,
                          .forward_doc = "dw = sum over images of G_n im2col(x_n)^T, per group",
                          .gradient_doc = "dx = conv2d_input_grad(g, u), dg = conv2d(x, u)",
-                         .notes_doc = kConvNotes};
+                         .notes_doc = kConvNotes,
+                         .operand_names = "x, g"};
   return def;
 }
 

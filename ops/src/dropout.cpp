@@ -87,7 +87,8 @@ const OpDef& op_def_dropout() {
       .notes_doc =
           "p = attrs.scalar in [0, 1), seed = attrs.ints[0]; the mask depends on seed, "
           "step and position only (the same at any thread count); the step input is a "
-          "whole number that the Dropout layer advances per training step"};
+          "whole number that the Dropout layer advances per training step",
+      .operand_names = "x, step"};
   return def;
 }
 

@@ -55,7 +55,8 @@ const OpDef& op_def_elu_grad() {
       .vjp = elu_grad_vjp,
       .cost_per_element = 6,
       .forward_doc = "z = g * (1 if x > 0 else alpha * exp(x))",
-      .gradient_doc = "dx = u * g * (0 if x > 0 else alpha * exp(x)), dg = elu_grad(x, u)"};
+      .gradient_doc = "dx = u * g * (0 if x > 0 else alpha * exp(x)), dg = elu_grad(x, u)",
+      .operand_names = "x, g"};
   return def;
 }
 

@@ -62,7 +62,8 @@ const OpDef& op_def_gelu_grad() {
                          .vjp = gelu_grad_vjp,
                          .cost_per_element = 12,
                          .forward_doc = "z = g * (Phi(x) + x * phi(x))",
-                         .gradient_doc = "dx = u * g * phi(x) * (2 - x^2), dg = gelu_grad(x, u)"};
+                         .gradient_doc = "dx = u * g * phi(x) * (2 - x^2), dg = gelu_grad(x, u)",
+                         .operand_names = "x, g"};
   return def;
 }
 

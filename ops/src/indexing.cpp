@@ -244,7 +244,8 @@ const OpDef& op_def_index_select() {
       .nondifferentiable_inputs = 0b10,
       .forward_doc = "y[o, j, i] = x[o, indices[j], i] along an axis",
       .gradient_doc = "dx = index_add(g, indices): zeros, then += in index order",
-      .notes_doc = kIndexNotes};
+      .notes_doc = kIndexNotes,
+      .operand_names = "x, indices"};
   return def;
 }
 const OpDef& op_def_index_add() {
@@ -257,7 +258,8 @@ const OpDef& op_def_index_add() {
       .nondifferentiable_inputs = 0b10,
       .forward_doc = "y = zeros(shape); y[o, indices[j], i] += g[o, j, i] for j in order",
       .gradient_doc = "dg = index_select(u, indices)",
-      .notes_doc = "repeated indices add up in index order: the same bits at any thread count"};
+      .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
+      .operand_names = "g, indices"};
   return def;
 }
 const OpDef& op_def_gather() {
@@ -269,7 +271,8 @@ const OpDef& op_def_gather() {
                          .nondifferentiable_inputs = 0b10,
                          .forward_doc = "y[o, j, i] = x[o, index[o, j, i], i] along an axis",
                          .gradient_doc = "dx = scatter_add(g, index)",
-                         .notes_doc = kIndexNotes};
+                         .notes_doc = kIndexNotes,
+                         .operand_names = "x, index"};
   return def;
 }
 const OpDef& op_def_scatter_add() {
@@ -282,7 +285,8 @@ const OpDef& op_def_scatter_add() {
       .nondifferentiable_inputs = 0b10,
       .forward_doc = "y = zeros(shape); y[o, index[o, j, i], i] += g[o, j, i] for j in order",
       .gradient_doc = "dg = gather(u, index)",
-      .notes_doc = "repeated indices add up in index order: the same bits at any thread count"};
+      .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
+      .operand_names = "g, index"};
   return def;
 }
 

@@ -195,7 +195,8 @@ const OpDef& op_def_mse_loss() {
                          .vjp = mse_vjp,
                          .cost_per_element = 2,
                          .forward_doc = "L = mean((p - t)^2)",
-                         .gradient_doc = "dp = 2 g (p - t) / n, dt = -dp"};
+                         .gradient_doc = "dp = 2 g (p - t) / n, dt = -dp",
+                         .operand_names = "prediction, target"};
   return def;
 }
 const OpDef& op_def_cross_entropy() {
@@ -212,7 +213,8 @@ const OpDef& op_def_cross_entropy() {
       .notes_doc =
           "labels are class indices stored as numbers (not differentiable); finite for logits up "
           "to any magnitude; a row's term is log1p(s) - (z_label - max), s the other classes' "
-          "exp(z_j - max), so a confident row's loss (below 1e-10) keeps its relative precision"};
+          "exp(z_j - max), so a confident row's loss (below 1e-10) keeps its relative precision",
+      .operand_names = "logits, labels"};
   return def;
 }
 const OpDef& op_def_cross_entropy_grad() {
@@ -227,7 +229,8 @@ const OpDef& op_def_cross_entropy_grad() {
       .forward_doc = "dz = g (softmax(z) - onehot(labels)) / batch",
       .gradient_doc =
           "dz' = g softmax_grad(softmax(z), u) / batch, dg = sum(u (softmax(z) - onehot)) / batch",
-      .notes_doc = "the label's entry p - 1 is computed as expm1(log p), exact when p is near 1"};
+      .notes_doc = "the label's entry p - 1 is computed as expm1(log p), exact when p is near 1",
+      .operand_names = "logits, labels, g"};
   return def;
 }
 const OpDef& op_def_binary_cross_entropy_with_logits() {
@@ -239,7 +242,8 @@ const OpDef& op_def_binary_cross_entropy_with_logits() {
                          .cost_per_element = 8,
                          .forward_doc = "L = mean(max(z, 0) - z t + log1p(exp(-|z|)))",
                          .gradient_doc = "dz = g (sigmoid(z) - t) / n, dt = -g z / n",
-                         .notes_doc = "finite for logits of any magnitude"};
+                         .notes_doc = "finite for logits of any magnitude",
+                         .operand_names = "logits, targets"};
   return def;
 }
 const OpDef& op_def_one_hot() {

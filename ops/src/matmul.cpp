@@ -272,7 +272,8 @@ const OpDef& op_def_matmul() {
           "batch)",
       .notes_doc =
           "OpenBLAS GEMM on blocks of the output fixed by the shapes: the same bits for "
-          "any thread count; set_matmul_kernels(portable): the same bits on any CPU"};
+          "any thread count; set_matmul_kernels(portable): the same bits on any CPU",
+      .operand_names = "left, right"};
   return def;
 }
 

@@ -190,7 +190,8 @@ const OpDef& op_def_max_pool2d_grad() {
       .work = pool2d_work,
       .forward_doc = "dx = g[o] added at the first maximal element of each window o of x",
       .gradient_doc = "dx = 0 (piecewise constant), dg = max_pool2d_select(x, u)",
-      .notes_doc = kMaxPoolNotes};
+      .notes_doc = kMaxPoolNotes,
+      .operand_names = "x, g"};
   return def;
 }
 
@@ -203,7 +204,8 @@ const OpDef& op_def_max_pool2d_select() {
                          .work = pool2d_work,
                          .forward_doc = "z[o] = u at the first maximal element of window o of x",
                          .gradient_doc = "dx = 0 (piecewise constant), du = max_pool2d_grad(x, g)",
-                         .notes_doc = kMaxPoolNotes};
+                         .notes_doc = kMaxPoolNotes,
+                         .operand_names = "x, u"};
   return def;
 }
 

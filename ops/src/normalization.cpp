@@ -238,7 +238,8 @@ const OpDef& op_def_layer_norm() {
           "sum(g xhat); dbeta = sum(g)",
       .notes_doc =
           "biased variance; statistics in float64; eps (attrs.scalar) > 0 keeps a "
-          "constant row finite (its output is beta)"};
+          "constant row finite (its output is beta)",
+      .operand_names = "x, gamma, beta"};
   return def;
 }
 const OpDef& op_def_batch_moments() {
@@ -268,7 +269,8 @@ const OpDef& op_def_batch_norm() {
           "rstd^3 / 2]; dgamma = sum(g (x - mean) rstd); dbeta = sum(g)",
       .notes_doc =
           "training passes batch_moments(x) as m (the gradient flows through it), "
-          "evaluation the running moments"};
+          "evaluation the running moments",
+      .operand_names = "x, moments, gamma, beta"};
   return def;
 }
 

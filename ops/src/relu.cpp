@@ -50,7 +50,8 @@ const OpDef& op_def_relu() {
                          .vjp = relu_vjp,
                          .forward_doc = "y = max(x, 0)",
                          .gradient_doc = "dx = relu_grad(x, g) = g * (x > 0)",
-                         .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)"};
+                         .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)",
+                         .units = UnitKind::rectifier};
   return def;
 }
 const OpDef& op_def_relu_grad() {
@@ -60,7 +61,8 @@ const OpDef& op_def_relu_grad() {
                          DAGPROP_KERNELS(relu_grad_forward),
                          .vjp = relu_grad_vjp,
                          .forward_doc = "z = g * (x > 0)",
-                         .gradient_doc = "dx = 0 (piecewise constant), dg = u * (x > 0)"};
+                         .gradient_doc = "dx = 0 (piecewise constant), dg = u * (x > 0)",
+                         .operand_names = "x, g"};
   return def;
 }
 const OpDef& op_def_leaky_relu() {
@@ -82,7 +84,8 @@ const OpDef& op_def_leaky_relu_grad() {
       DAGPROP_KERNELS(leaky_relu_grad_forward),
       .vjp = leaky_relu_grad_vjp,
       .forward_doc = "z = g * (1 if x > 0 else slope)",
-      .gradient_doc = "dx = 0 (piecewise constant), dg = u * (1 if x > 0 else slope)"};
+      .gradient_doc = "dx = 0 (piecewise constant), dg = u * (1 if x > 0 else slope)",
+      .operand_names = "x, g"};
   return def;
 }
 

@@ -48,7 +48,8 @@ const OpDef& op_def_sigmoid() {
       .cost_per_element = 6,
       .forward_doc = "y = 1 / (1 + exp(-x))",
       .gradient_doc = "dx = sigmoid_grad(y, g) = g * y * (1 - y)",
-      .notes_doc = "exp is taken of -|x| only, so |x| = 800 gives exactly 0 or 1 and no NaN"};
+      .notes_doc = "exp is taken of -|x| only, so |x| = 800 gives exactly 0 or 1 and no NaN",
+      .units = UnitKind::sigmoid};
   return def;
 }
 const OpDef& op_def_sigmoid_grad() {
@@ -59,7 +60,8 @@ const OpDef& op_def_sigmoid_grad() {
                          .vjp = sigmoid_grad_vjp,
                          .cost_per_element = 2,
                          .forward_doc = "z = g * y * (1 - y)",
-                         .gradient_doc = "dy = u * g * (1 - 2y), dg = u * y * (1 - y)"};
+                         .gradient_doc = "dy = u * g * (1 - 2y), dg = u * y * (1 - y)",
+                         .operand_names = "y, g"};
   return def;
 }
 

@@ -55,7 +55,8 @@ const OpDef& op_def_silu_grad() {
       .vjp = silu_grad_vjp,
       .cost_per_element = 8,
       .forward_doc = "z = g * s * (1 + x * (1 - s)), s = sigmoid(x)",
-      .gradient_doc = "dx = u * g * s(1 - s) * (2 + x(1 - 2s)), dg = silu_grad(x, u)"};
+      .gradient_doc = "dx = u * g * s(1 - s) * (2 + x(1 - 2s)), dg = silu_grad(x, u)",
+      .operand_names = "x, g"};
   return def;
 }
 

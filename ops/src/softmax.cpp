@@ -142,7 +142,8 @@ const OpDef& op_def_softmax_grad() {
       .vjp = softmax_grad_vjp,
       .cost_per_element = 3,
       .forward_doc = "z = y * (g - sum(g * y))",
-      .gradient_doc = "dy = u * (g - sum(g y)) - g * sum(u y), dg = softmax_grad(y, u)"};
+      .gradient_doc = "dy = u * (g - sum(g y)) - g * sum(u y), dg = softmax_grad(y, u)",
+      .operand_names = "y, g"};
   return def;
 }
 const OpDef& op_def_log_softmax_grad() {
@@ -153,7 +154,8 @@ const OpDef& op_def_log_softmax_grad() {
                          .vjp = log_softmax_grad_vjp,
                          .cost_per_element = 5,
                          .forward_doc = "z = g - exp(y) * sum(g)",
-                         .gradient_doc = "dy = -u * exp(y) * sum(g), dg = u - sum(u * exp(y))"};
+                         .gradient_doc = "dy = -u * exp(y) * sum(g), dg = u - sum(u * exp(y))",
+                         .operand_names = "y, g"};
   return def;
 }
 

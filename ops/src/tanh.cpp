@@ -44,7 +44,8 @@ const OpDef& op_def_tanh() {
                          .vjp = tanh_vjp,
                          .cost_per_element = 8,
                          .forward_doc = "y = tanh(x)",
-                         .gradient_doc = "dx = tanh_grad(y, g) = g * (1 - y^2)"};
+                         .gradient_doc = "dx = tanh_grad(y, g) = g * (1 - y^2)",
+                         .units = UnitKind::tanh};
   return def;
 }
 const OpDef& op_def_tanh_grad() {
@@ -55,7 +56,8 @@ const OpDef& op_def_tanh_grad() {
                          .vjp = tanh_grad_vjp,
                          .cost_per_element = 2,
                          .forward_doc = "z = g * (1 - y^2)",
-                         .gradient_doc = "dy = -2 u g y, dg = u * (1 - y^2)"};
+                         .gradient_doc = "dy = -2 u g y, dg = u * (1 - y^2)",
+                         .operand_names = "y, g"};
   return def;
 }
 

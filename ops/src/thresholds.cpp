@@ -34,7 +34,8 @@ const OpDef& op_def_step() {
       .grad_kind = GradKind::zero,
       .forward_doc = "y = 1 if x > 0 else 0 (Heaviside)",
       .gradient_doc =
-          "dx = 0 (zero wherever the derivative exists; use step_ste to train through it)"};
+          "dx = 0 (zero wherever the derivative exists; use step_ste to train through it)",
+      .units = UnitKind::rectifier};
   return def;
 }
 const OpDef& op_def_step_ste() {
@@ -45,7 +46,8 @@ const OpDef& op_def_step_ste() {
                          .vjp = step_ste_vjp,
                          .grad_kind = GradKind::straight_through,
                          .forward_doc = "y = 1 if x > 0 else 0 (Heaviside)",
-                         .gradient_doc = "dx = g (straight-through estimator)"};
+                         .gradient_doc = "dx = g (straight-through estimator)",
+                         .units = UnitKind::rectifier};
   return def;
 }
 const OpDef& op_def_sign() {

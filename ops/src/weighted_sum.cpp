@@ -77,7 +77,8 @@ const OpDef& op_def_weighted_sum() {
       .vjp = weighted_sum_vjp,
       .cost_per_element = 2,
       .forward_doc = "y = sum_j x[..., j] * w[..., j] + b",
-      .gradient_doc = "dx = g * w, dw = sum over the batch of g * x, db = sum_to(g)"};
+      .gradient_doc = "dx = g * w, dw = sum over the batch of g * x, db = sum_to(g)",
+      .operand_names = "x, w, b"};
   return def;
 }
 

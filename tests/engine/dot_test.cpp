@@ -14,9 +14,9 @@
 #include <dagprop/dot.hpp>
 #include <dagprop/snapshot.hpp>
 
-#include "viz/dot_picture.hpp"
 #include "engine/dot_parse.hpp"
 #include "engine/test_graphs.hpp"
+#include "viz/dot_picture.hpp"
 
 namespace dagprop {
 namespace {
@@ -470,18 +470,51 @@ TEST(Dot, OperandsOfNonCommutativeOpsAreLabelled) {
   EXPECT_EQ((labels[{node_name(a), node_name(total)}]), "");  // add is commutative
 }
 
-TEST(Dot, EveryOpOfSeveralInputsEitherCommutesOrNamesItsOperands) {
-  // A new op of two or more inputs gets distinct edge labels without anyone remembering it.
+TEST(Dot, EveryBuiltInOpOfSeveralInputsEitherCommutesOrNamesItsOperands) {
+  // The names are the op's own declaration (OpDef::operand_names): a built-in op of two or more
+  // inputs without them fails here, not in someone's picture.
+  std::size_t named = 0;
   for (OpId op = 0; op < OpRegistry::global().size(); ++op) {
     const OpDef& def = OpRegistry::global()[op];
-    if (def.arity < 2) continue;
-    const auto names = picture::operand_names(def.name, static_cast<std::size_t>(def.arity));
-    if (def.name == "add" || def.name == "mul") {
+    if (def.arity >= 0 && def.arity < 2) continue;
+    const std::size_t inputs = def.arity < 0 ? 3 : static_cast<std::size_t>(def.arity);
+    const auto names = picture::operand_names(def, inputs);
+    if (def.commutative) {
       EXPECT_TRUE(names.empty()) << def.name;
       continue;
     }
-    ASSERT_EQ(names.size(), static_cast<std::size_t>(def.arity)) << def.name;
+    ASSERT_EQ(names.size(), inputs) << def.name;
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size()) << def.name;
+    if (def.name == "concat") continue;  // any number of inputs, all alike: "input k" says it
+    EXPECT_FALSE(def.operand_names.empty()) << def.name << " declares no operand_names";
+    ++named;
+  }
+  EXPECT_GE(named, 35u);
+}
+
+TEST(Dot, OpsDeclareTheirUnitKindForUnitHealth) {
+  const auto units = [](std::string_view name) {
+    return OpRegistry::global()[OpRegistry::global().id_of(name)].units;
+  };
+  EXPECT_EQ(units("relu"), UnitKind::rectifier);
+  EXPECT_EQ(units("step"), UnitKind::rectifier);
+  EXPECT_EQ(units("sigmoid"), UnitKind::sigmoid);
+  EXPECT_EQ(units("tanh"), UnitKind::tanh);
+  EXPECT_EQ(units("add"), UnitKind::none);
+}
+
+TEST(Dot, OperandNamesThatDoNotMatchTheArityAreRefusedWhenTheOpIsAdded) {
+  OpDef def = OpRegistry::global()[OpRegistry::global().id_of("sub")];
+  def.name = "sub_with_three_names";
+  def.operand_names = "a, b, c";
+  try {
+    OpRegistry::global().add(def);
+    FAIL() << "three names for two inputs were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("op 'sub_with_three_names' names 3 operands ('a, b, c') "
+                                         "for 2 inputs"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -62,6 +62,11 @@ enum class GradKind : std::uint8_t {
   leaf,              // inputs, parameters, constants
 };
 
+// The activation family of an op's output units, for unit health in pictures: a rectifier's unit
+// is dead when it is zero on every row; a sigmoid's or tanh's saturated when it is flat on every
+// row.
+enum class UnitKind : std::uint8_t { none, rectifier, sigmoid, tanh };
+
 struct OpDef {
   std::string_view name;
   int arity = 1;  // -1: any number of inputs
@@ -78,6 +83,12 @@ struct OpDef {
   std::string_view forward_doc;   // "y = 1 / (1 + exp(-x))"
   std::string_view gradient_doc;  // "dx = g * y * (1 - y)"
   std::string_view notes_doc;     // conventions, NaN cases
+  // What a picture calls the inputs, one name each, separated by ", " ("numerator, denominator";
+  // for an op of any number of inputs, the first ones); empty: "input 1", "input 2", ... An op
+  // whose inputs commute (add, mul) says so instead: its edges need no names.
+  std::string_view operand_names;
+  bool commutative = false;
+  UnitKind units = UnitKind::none;
 
   ForwardKernel forward(DType dtype) const {
     return dtype == DType::f32 ? forward_f32 : forward_f64;

@@ -76,21 +76,6 @@ std::string wrap(std::string_view text, std::size_t width) {
   return out;
 }
 
-ActivationKind activation_kind(OpId op) {
-  switch (static_cast<OpCode>(op)) {
-    case OpCode::relu:
-    case OpCode::step:
-    case OpCode::step_ste:
-      return ActivationKind::rectifier;
-    case OpCode::sigmoid:
-      return ActivationKind::sigmoid;
-    case OpCode::tanh:
-      return ActivationKind::tanh;
-    default:
-      return ActivationKind::none;
-  }
-}
-
 BoxKind kind_of(const Graph& graph, NodeId id) {
   if (graph.is_parameter(id)) return BoxKind::parameter;
   if (graph.is_input(id)) return BoxKind::input;
@@ -373,8 +358,8 @@ class Builder {
   }
 
   UnitHealth health_of(NodeId id) const {
-    const ActivationKind kind = activation_kind(graph_.node(id).op);
-    if (kind == ActivationKind::none || after_anomaly_[id]) return {};
+    const UnitKind kind = OpRegistry::global()[graph_.node(id).op].units;
+    if (kind == UnitKind::none || after_anomaly_[id]) return {};
     const std::optional<TensorView> value = latest_value(graph_, options_.snapshot, id);
     return value ? unit_health(kind, *value, options_.saturation_threshold) : UnitHealth{};
   }
@@ -457,8 +442,9 @@ class Builder {
       if (to == kNone) continue;
       const auto inputs = graph_.inputs_of(id);
       const bool into_scope = picture_.boxes[to].kind == BoxKind::scope;
-      operands = into_scope ? std::vector<std::string>{}
-                            : operand_names(graph_.op_name_of(id), inputs.size());
+      operands = into_scope
+                     ? std::vector<std::string>{}
+                     : operand_names(OpRegistry::global()[graph_.node(id).op], inputs.size());
       for (std::size_t slot = 0; slot < inputs.size(); ++slot) {
         const std::uint32_t from = boxes_of_node_[inputs[slot]];
         if (from == kNone || from == to) continue;
@@ -579,33 +565,15 @@ Picture build(const Graph& graph, const DotOptions& options) {
   return Builder(graph, options).build();
 }
 
-std::vector<std::string> operand_names(std::string_view op_name, std::size_t inputs) {
-  // Commutative ops: swapping the edges changes nothing, so a label would only add ink.
-  static const std::unordered_set<std::string_view> kCommutative = {"add", "mul"};
-  static const std::map<std::string_view, std::vector<std::string>, std::less<>> kNames = {
-      {"sub", {"+", "\xE2\x88\x92"}},  // "+" and a minus sign: y = a - b
-      {"div", {"numerator", "denominator"}},
-      {"matmul", {"left", "right"}},
-      {"weighted_sum", {"x", "w", "b"}},
-      {"mse_loss", {"prediction", "target"}},
-      {"cross_entropy", {"logits", "labels"}},
-      {"cross_entropy_grad", {"logits", "labels", "g"}},
-      {"binary_cross_entropy_with_logits", {"logits", "targets"}},
-      {"sigmoid_grad", {"y", "g"}},
-      {"tanh_grad", {"y", "g"}},
-      {"softmax_grad", {"y", "g"}},
-      {"log_softmax_grad", {"y", "g"}},
-      {"relu_grad", {"x", "g"}},
-      {"leaky_relu_grad", {"x", "g"}},
-      {"elu_grad", {"x", "g"}},
-      {"gelu_grad", {"x", "g"}},
-      {"silu_grad", {"x", "g"}},
-  };
-  if (inputs < 2 || kCommutative.contains(op_name)) return {};
-  if (const auto it = kNames.find(op_name); it != kNames.end() && it->second.size() == inputs)
-    return it->second;
+std::vector<std::string> operand_names(const OpDef& def, std::size_t inputs) {
+  if (inputs < 2 || def.commutative) return {};
   std::vector<std::string> names;
-  for (std::size_t i = 1; i <= inputs; ++i) names.push_back("input " + std::to_string(i));
+  for (std::string_view rest = def.operand_names; !rest.empty() && names.size() < inputs;) {
+    const std::size_t comma = rest.find(", ");
+    names.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+  }
+  while (names.size() < inputs) names.push_back("input " + std::to_string(names.size() + 1));
   return names;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <dagprop/dot.hpp>
+#include <dagprop/op_def.hpp>
 
 namespace dagprop::picture {
 
@@ -68,9 +69,10 @@ inline constexpr double kMinScaleDecades = 1.0;
 
 Picture build(const Graph& graph, const DotOptions& options);
 
-// The operand names an op's edges carry ("numerator", "denominator"), or an empty list for
-// commutative ops (add, mul) and ops of one input. Ops not named here are labelled "input 1", ...
-std::vector<std::string> operand_names(std::string_view op_name, std::size_t inputs);
+// The operand names an op's edges carry, as the op declares them (OpDef::operand_names:
+// "numerator", "denominator"), or an empty list for commutative ops (add, mul) and ops of one
+// input. Inputs the op does not name are labelled "input 1", ...
+std::vector<std::string> operand_names(const OpDef& def, std::size_t inputs);
 
 // Where a box falls on the colour scale, in [0, 1] (values beyond the scale are clamped).
 double scale_position(const Picture& picture, double magnitude);

@@ -35,14 +35,14 @@ TensorSummary summarize_elements(const T* data, std::int64_t n) {
 }
 
 template <class T>
-bool is_saturated(ActivationKind kind, T y, double threshold) {
+bool is_saturated(UnitKind kind, T y, double threshold) {
   const double v = y;
-  if (kind == ActivationKind::sigmoid) return v < 1 - threshold || v > threshold;
+  if (kind == UnitKind::sigmoid) return v < 1 - threshold || v > threshold;
   return std::abs(v) > threshold;
 }
 
 template <class T>
-UnitHealth health_of(ActivationKind kind, const T* y, std::int64_t rows, std::int64_t units,
+UnitHealth health_of(UnitKind kind, const T* y, std::int64_t rows, std::int64_t units,
                      double threshold) {
   UnitHealth health;
   health.units = units;
@@ -56,7 +56,7 @@ UnitHealth health_of(ActivationKind kind, const T* y, std::int64_t rows, std::in
       if (!is_saturated(kind, row[u], threshold)) saturated[static_cast<std::size_t>(u)] = 0;
     }
   }
-  if (kind == ActivationKind::rectifier) {
+  if (kind == UnitKind::rectifier) {
     health.dead = std::count(dead.begin(), dead.end(), 1);
   } else {
     health.saturated = std::count(saturated.begin(), saturated.end(), 1);
@@ -86,8 +86,8 @@ std::string format_summary(const TensorSummary& s) {
          format_number(s.max) + " L2 " + format_number(s.l2) + (s.finite ? "" : " (has NaN/Inf)");
 }
 
-UnitHealth unit_health(ActivationKind kind, const TensorView& output, double threshold) {
-  if (kind == ActivationKind::none) return {};
+UnitHealth unit_health(UnitKind kind, const TensorView& output, double threshold) {
+  if (kind == UnitKind::none) return {};
   const Shape& shape = output.shape();
   const std::int64_t units = shape.rank() >= 1 ? shape[shape.rank() - 1] : 1;
   const std::int64_t rows = shape.rank() >= 2 && units > 0 ? output.numel() / units : 1;

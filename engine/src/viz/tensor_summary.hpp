@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include <dagprop/op_def.hpp>
 #include <dagprop/tensor.hpp>
 
 namespace dagprop {
@@ -30,7 +31,6 @@ struct UnitHealth {
   std::int64_t dead = 0;
   std::int64_t saturated = 0;
 };
-enum class ActivationKind { none, rectifier, sigmoid, tanh };
-UnitHealth unit_health(ActivationKind kind, const TensorView& output, double threshold);
+UnitHealth unit_health(UnitKind kind, const TensorView& output, double threshold);
 
 }  // namespace dagprop
