@@ -22,6 +22,7 @@
 #include <dagprop/nn/metrics.hpp>
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
+#include <dagprop/nn/sequential.hpp>
 #include <dagprop/nn/trainer.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
