@@ -25,5 +25,5 @@ int main() {
     }
   }});
   std::printf("%zu parameter tensors, final test accuracy %.2f\n",
-              trainer.model().parameters().size(), history.epochs.back().test.accuracy);
+              trainer.parameters().size(), history.epochs.back().test.accuracy);
 }

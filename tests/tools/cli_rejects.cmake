@@ -41,6 +41,9 @@ endif()
 # 105: a value CLI11 refuses through our checks; 2: no or an unknown command; 1: dagprop::Error.
 set(rows
   "105|-|--lr must be a finite number > 0, got 0$|train|--lr|0"
+  "105|-|--model: layer 2 'pool 2': unknown layer kind 'pool'. the kinds are conv, maxpool|train|--model|conv 4 3, pool 2"
+  "1|-|layer 1 'conv 4 3': takes images \\[batch, channels, height, width\\], but its input is \\[1, 2\\]|train|--model|conv 4 3, flatten, dense 2"
+  "1|-|gives \\[3\\] per example, but 'moons' has 2 classes. end the model with 'dense 2'|train|--model|dense 3|--epochs|1"
   "105|-|--lr must be a finite number > 0, got inf|train|--lr|inf"
   "105|-|--lr must be a finite number > 0, got nan|train|--lr|nan"
   "105|-|--lr must be a finite number > 0, got 'fast', which is not a number|train|--lr|fast"

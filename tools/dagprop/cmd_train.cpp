@@ -68,7 +68,8 @@ Json settings_json(const TrainCommand& c) {
             {"train_subset", d.train_subset},
             {"data_seed", d.data_seed}}},
           {"training",
-           {{"hidden", t.hidden},
+           {{"model", t.model},
+            {"hidden", t.hidden},
             {"activation", t.activation},
             {"init", t.init},
             {"optimizer", t.optimizer},
@@ -96,6 +97,7 @@ class SettingsReader {
     throw Error("checkpoint '" + source_ + "': run_settings." + path_ + (key.empty() ? "" : ".") +
                 key + " " + what + "; the file is damaged or was not written by dagprop train");
   }
+  bool has(const std::string& key) const { return object_.find(key) != object_.end(); }
   const Json& at(const std::string& key) const {
     const auto it = object_.find(key);
     if (it == object_.end()) fail(key, "is missing");
@@ -151,6 +153,8 @@ TrainCommand command_from_settings(const std::string& text, const std::string& s
   d.train_subset = data.get<std::int64_t>("train_subset");
   d.data_seed = data.get<std::uint64_t>("data_seed");
   nn::TrainOptions& t = c.training;
+  // Runs written before --model existed have no "model": they trained an Mlp.
+  t.model = training.has("model") ? training.get<std::string>("model") : std::string();
   const Json& hidden = training.at("hidden");
   if (!hidden.is_array() || hidden.size() > 1000)
     training.fail("hidden", "must be a list of sizes");
@@ -217,6 +221,7 @@ Json config_json(const TrainCommand& c, const LoadedData& d) {
   return {{"data", c.data.data},
           {"dataset", d.description},
           {"layers", layer_sizes(d, t)},
+          {"model", t.model},
           {"activation", t.activation},
           {"init", t.init},
           {"optimizer", t.optimizer},
@@ -434,7 +439,8 @@ void add_train_command(CLI::App& app) {
   // 0.895 over three seeds, against 0.884 to 0.888 at a constant rate; docs/experiments.md).
   command->training.schedule = "cosine";
   CLI::App* train = app.add_subcommand(
-      "train", "Train an MLP classifier; metrics, curves and timings go to --out");
+      "train",
+      "Train a classifier (an MLP, or any --model); metrics, curves and timings go to --out");
   add_data_options(*train, command->data);
   add_training_options(*train, command->training);
   std::vector<std::string> activations;
@@ -442,6 +448,20 @@ void add_train_command(CLI::App& app) {
   train->add_option("--activation", command->training.activation, "Hidden-layer activation")
       ->capture_default_str()
       ->check(CLI::IsMember(activations));
+  train
+      ->add_option("--model", command->training.model,
+                   "A model as a list of layers instead of an MLP of --hidden and --activation, "
+                   "e.g. \"conv 32 5 pad 2, relu, maxpool 2, flatten, dense 10\" (images come "
+                   "as [batch, 1, 28, 28]); the layers:\n" +
+                       nn::model_spec_help())
+      ->check([](const std::string& spec) {
+        try {
+          (void)nn::parse_model_spec(spec);
+          return std::string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+      });
   train->add_option("--out", command->out, "Output folder")->capture_default_str();
   train->add_flag("--no-plots", command->no_plots, "Skip the gnuplot curves");
   train

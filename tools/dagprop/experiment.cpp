@@ -179,6 +179,7 @@ LoadedData load_data(const DataOptions& o) {
 }
 
 std::string layer_sizes(const LoadedData& data, const nn::TrainOptions& options) {
+  if (!options.model.empty()) return "'" + options.model + "'";
   std::string text = std::to_string(data.train.num_features());
   for (const std::int64_t h : options.hidden) text += "-" + std::to_string(h);
   return text + "-" + std::to_string(std::max(data.train.num_classes, data.test.num_classes));

@@ -401,6 +401,15 @@ void Sequential::end_training_step() {
   }
 }
 
+bool Sequential::has_running_state() const {
+  for (const Layer& layer : impl_->layers) {
+    if (std::holds_alternative<std::unique_ptr<BatchNorm>>(layer) ||
+        std::holds_alternative<Dropout>(layer))
+      return true;
+  }
+  return false;
+}
+
 const std::vector<std::int64_t>& Sequential::output_shape() const {
   return impl_->shapes.empty() ? impl_->example_shape : impl_->shapes.back();
 }

@@ -100,16 +100,36 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
     if (d != nullptr) classes = std::max(classes, d->num_classes);
   }
 
-  MlpOptions mlp{.activation = options.activation, .init = options.init, .dtype = DType::f32};
-  mlp.sizes.push_back(train.num_features());
-  mlp.sizes.insert(mlp.sizes.end(), options.hidden.begin(), options.hidden.end());
-  mlp.sizes.push_back(classes);
   SplitMix64 init_random(stream_seed(options.seed, 0));
-  model_ = std::make_unique<Mlp>(graph_, mlp, init_random);
+  example_shape_ = {train.num_features()};
+  if (options.model.empty()) {
+    MlpOptions mlp{.activation = options.activation, .init = options.init, .dtype = DType::f32};
+    mlp.sizes.push_back(train.num_features());
+    mlp.sizes.insert(mlp.sizes.end(), options.hidden.begin(), options.hidden.end());
+    mlp.sizes.push_back(classes);
+    model_ = std::make_unique<Mlp>(graph_, mlp, init_random);
+  } else {
+    if (train.example_shape.size() == 2)
+      example_shape_ = {1, train.example_shape[0], train.example_shape[1]};
+    sequential_ = std::make_unique<Sequential>(graph_, options.model, example_shape_, init_random);
+    if (sequential_->output_shape() != std::vector<std::int64_t>{classes}) {
+      std::string shape;
+      for (const std::int64_t d : sequential_->output_shape())
+        shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+      throw Error("the model '" + options.model + "' gives [" + shape + "] per example, but '" +
+                  train.name + "' has " + std::to_string(classes) +
+                  " classes; end the model with 'dense " + std::to_string(classes) + "'");
+    }
+    if (options.probe_every > 0) {
+      throw Error(
+          "unit probes (probe_every) read an Mlp's hidden layers; train without --model "
+          "to probe units");
+    }
+  }
 
   x_ = graph_.input("x", Shape{options.batch_size, train.num_features()}, DType::f32);
   labels_ = graph_.input("labels", Shape{options.batch_size}, DType::f32);
-  logits_ = (*model_)(x_);
+  logits_ = apply_model(x_, Mode::train);
   loss_ = graph_.set_name(cross_entropy(logits_, labels_), "loss");
 
   for (const data::Dataset* d : {&test, validation}) {
@@ -130,6 +150,29 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
 
 Trainer::~Trainer() = default;
 
+Expr Trainer::apply_model(Expr x, Mode mode) const {
+  if (model_) return (*model_)(x);
+  std::vector<std::int64_t> dims{x.shape()[0]};
+  dims.insert(dims.end(), example_shape_.begin(), example_shape_.end());
+  return sequential_->apply(example_shape_.size() == 1 ? x : reshape(x, dims), mode);
+}
+
+std::vector<Expr> Trainer::parameters() const {
+  return model_ ? model_->parameters() : sequential_->parameters();
+}
+
+std::vector<Expr> Trainer::weights() const {
+  return model_ ? model_->weights() : sequential_->weights();
+}
+
+const Mlp& Trainer::model() const {
+  if (!model_) {
+    throw Error("Trainer::model(): this trainer trains the Sequential model '" + options_.model +
+                "', not an Mlp; use parameters()");
+  }
+  return *model_;
+}
+
 Trainer::EvalHead& Trainer::eval_head(std::int64_t rows) {
   for (auto& head : eval_heads_) {
     if (head->rows == rows) return *head;
@@ -141,7 +184,7 @@ Trainer::EvalHead& Trainer::eval_head(std::int64_t rows) {
   head->labels = Tensor(Shape{rows}, DType::f32);
   head->x = graph_.input("eval_x_" + std::to_string(rows), Shape{rows, width}, DType::f32);
   head->y = graph_.input("eval_labels_" + std::to_string(rows), Shape{rows}, DType::f32);
-  head->logits = (*model_)(head->x);
+  head->logits = apply_model(head->x, Mode::eval);
   head->loss = cross_entropy(head->logits, head->y);
   head->plan = &graph_.plan_for({head->logits, head->loss});
   eval_heads_.push_back(std::move(head));
@@ -206,8 +249,7 @@ ProbeRecord Trainer::probe(std::int64_t step, double epoch, double train_loss,
 
 Optimizer& Trainer::optimizer() {
   if (!optimizer_) {
-    optimizer_ =
-        make_optimizer(options_.optimizer, model_->parameters(), options_.optimizer_settings);
+    optimizer_ = make_optimizer(options_.optimizer, parameters(), options_.optimizer_settings);
   }
   return *optimizer_;
 }
@@ -231,7 +273,7 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   Optimizer& optimizer = this->optimizer();
   const LrSchedule schedule = this->schedule();
   const std::vector<Feed> feeds{{x_, batches.features()}, {labels_, batches.labels()}};
-  const std::vector<Expr> weights = model_->weights();
+  const std::vector<Expr> weights = this->weights();
   const bool probing = o.probe_every > 0;
 
   Position& p = position_;
@@ -243,6 +285,10 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   // The accuracy is read from the logits the backward run leaves behind.
   BackwardOptions keep_logits;
   keep_logits.keep = {logits_};
+  if (sequential_) {
+    for (const Expr& statistics : sequential_->batch_statistics())
+      keep_logits.keep.push_back(statistics);
+  }
   for (; p.epoch < o.epochs; ++p.epoch) {
     const auto epoch_start = Clock::now();
     EpochRecord record;
@@ -264,6 +310,8 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
       }
       p.loss_sum += loss;
       p.correct += count_correct(logits_.value(), batches.labels());
+      // Running statistics from this run's batch, and the next step's dropout masks.
+      if (sequential_) sequential_->end_training_step();
       ++p.step;
       ++p.global_step;
       if (probing) {
@@ -356,6 +404,12 @@ Checkpoint Trainer::checkpoint(const std::string& run_settings) {
         "Trainer::checkpoint: checkpoints do not carry the unit probes' running sums; train "
         "with probe_every = 0 to checkpoint");
   }
+  if (sequential_ && sequential_->has_running_state()) {
+    throw Error(
+        "Trainer::checkpoint: checkpoints do not carry batchnorm running statistics or "
+        "dropout steps yet; train the model '" +
+        options_.model + "' without checkpoints, or leave out batchnorm and dropout");
+  }
   const Position& p = position_;
   Optimizer& optimizer = this->optimizer();
   Checkpoint c;
@@ -389,6 +443,9 @@ void Trainer::restore(const Checkpoint& c) {
   };
   const TrainOptions& o = options_;
   if (o.probe_every > 0) fail("unit probes (probe_every > 0) cannot be resumed");
+  if (sequential_ && sequential_->has_running_state())
+    fail("the model '" + o.model +
+         "' has batchnorm or dropout state, which checkpoints do not carry yet");
   if (c.epochs != o.epochs) {
     fail("it is of a run of " + std::to_string(c.epochs) + " epochs, this one has " +
          std::to_string(o.epochs));

@@ -62,7 +62,7 @@ void expect_same_history(const TrainHistory& a, const TrainHistory& b) {
 }
 
 void expect_same_parameters(const Trainer& a, const Trainer& b) {
-  const std::vector<Expr> pa = a.model().parameters(), pb = b.model().parameters();
+  const std::vector<Expr> pa = a.parameters(), pb = b.parameters();
   ASSERT_EQ(pa.size(), pb.size());
   for (std::size_t i = 0; i < pa.size(); ++i) {
     EXPECT_EQ(bytes_of(pa[i].value()), bytes_of(pb[i].value())) << "parameter " << i;

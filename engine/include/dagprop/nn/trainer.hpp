@@ -19,11 +19,17 @@
 #include <dagprop/nn/layers.hpp>
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
+#include <dagprop/nn/sequential.hpp>
 
 DAGPROP_API_BEGIN
 namespace dagprop::nn {
 
 struct TrainOptions {
+  // The model: a Sequential spec ("conv 32 5 pad 2, relu, maxpool 2, flatten, dense 10"; see
+  // nn/sequential.hpp), whose last layer gives one logit per class; empty: an Mlp of `hidden`
+  // sizes and `activation`. A spec sees image datasets (Dataset::example_shape [H, W]) as
+  // [batch, 1, H, W] and other data as [batch, features].
+  std::string model;
   std::vector<std::int64_t> hidden{256, 128};
   std::string activation = "relu";
   std::string init = "auto";
@@ -131,7 +137,10 @@ class Trainer {
   std::vector<Feed> batch_feeds(const Tensor& features, const Tensor& labels) const {
     return {{x_, features}, {labels_, labels}};
   }
-  const Mlp& model() const { return *model_; }
+  // Every parameter of the model, layer by layer.
+  std::vector<Expr> parameters() const;
+  // The Mlp, for a trainer without TrainOptions::model; throws for a Sequential model.
+  const Mlp& model() const;
   const TrainOptions& options() const { return options_; }
 
  private:
@@ -157,7 +166,11 @@ class Trainer {
   const data::Dataset* validation_;
   TrainOptions options_;
   Graph graph_;
-  std::unique_ptr<Mlp> model_;
+  Expr apply_model(Expr x, Mode mode) const;
+  std::vector<Expr> weights() const;
+  std::unique_ptr<Mlp> model_;               // TrainOptions::model empty
+  std::unique_ptr<Sequential> sequential_;   // or the spec's model
+  std::vector<std::int64_t> example_shape_;  // what the model takes per example
   Expr x_, labels_, logits_, loss_;
   std::vector<std::unique_ptr<EvalHead>> eval_heads_;
   std::unique_ptr<Optimizer> optimizer_;  // made by the first fit(), checkpoint() or restore()
