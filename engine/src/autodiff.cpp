@@ -72,16 +72,22 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
       throw Error("grad of " + graph.describe(y.id()) + ": the seed " + graph.describe(seed.id()) +
                   " must have the output's shape and dtype");
     }
-  } else {
-    if (!y.shape().is_scalar()) {
-      throw Error("grad of " + graph.describe(y.id()) +
-                  ": the output is not a scalar, so the gradient needs a seed " + "of shape " +
-                  y.shape().to_string() +
-                  " (a vector-Jacobian product): pass seed=, or reduce the " +
-                  "output with sum() or mean() first");
-    }
-    seed = graph.constant(1.0, y.dtype());
+  } else if (!y.shape().is_scalar()) {
+    throw Error("grad of " + graph.describe(y.id()) +
+                ": the output is not a scalar, so the gradient needs a seed " + "of shape " +
+                y.shape().to_string() + " (a vector-Jacobian product): pass seed=, or reduce the " +
+                "output with sum() or mean() first");
   }
+  // The same request again gives the nodes built the first time, not a second copy.
+  std::vector<NodeId> request{y.id(), seed.valid() ? seed.id() : kNoNode};
+  for (const Expr& w : wrt) request.push_back(w.id());
+  auto& cache = GraphInternals::gradient_cache(graph);
+  if (const auto it = cache.find(request); it != cache.end()) {
+    std::vector<Expr> result;
+    for (const NodeId id : it->second) result.emplace_back(&graph, id);
+    return result;
+  }
+  if (!seed.valid()) seed = graph.constant(1.0, y.dtype());
 
   const std::vector<NodeId> order = topological_order(graph, {y.id()});
   // depends[n]: a gradient can flow from n down to one of the requested nodes.
@@ -150,6 +156,8 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
     }
   }
   mark_gradient_nodes(graph, first_new);
+  std::vector<NodeId>& cached = cache[request];
+  for (const Expr& r : result) cached.push_back(r.id());
   return result;
 }
 

@@ -4,7 +4,9 @@
 // it, shared builds included).
 #pragma once
 
+#include <map>
 #include <string_view>
+#include <vector>
 
 #include <dagprop/graph.hpp>
 
@@ -15,6 +17,9 @@ struct GraphInternals {
   static void set_anomaly_node(Graph& graph, NodeId id) { graph.set_anomaly_node(id); }
   static void check_owns(const Graph& graph, Expr e, std::string_view what) {
     graph.check_owns(e, what);
+  }
+  static std::map<std::vector<NodeId>, std::vector<NodeId>>& gradient_cache(Graph& graph) {
+    return graph.gradient_cache_;
   }
 };
 

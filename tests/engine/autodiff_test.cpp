@@ -240,3 +240,31 @@ TEST(Autodiff, LocalGradientCheckFindsNoFailingNodeInACorrectGraph) {
 
 }  // namespace
 }  // namespace dagprop
+
+namespace dagprop {
+namespace {
+
+TEST(Grad, AskingAgainForTheSameGradientsReusesTheirNodes) {
+  Graph g;
+  const Expr x = g.parameter("x", 0.7), w = g.parameter("w", -1.3);
+  const Expr y = tanh(x * w) + x;
+  const std::vector<Expr> first = grad(y, {x, w});
+  const std::size_t size = g.size();
+  const std::vector<Expr> again = grad(y, {x, w});
+  EXPECT_EQ(g.size(), size) << "the second grad() built nodes";
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].id(), first[0].id());
+  EXPECT_EQ(again[1].id(), first[1].id());
+  // Another request is another gradient: the order of wrt, a seed, a second order.
+  const std::vector<Expr> swapped = grad(y, {w, x});
+  EXPECT_GT(g.size(), size);
+  EXPECT_EQ(g.run(swapped[0]).item(), g.run(first[1]).item());
+  const Expr second = grad(first[0], x);
+  EXPECT_EQ(grad(first[0], x).id(), second.id());
+  const Expr seed = g.constant(2.0);
+  EXPECT_NE(grad(y, x, seed).id(), first[0].id());
+  EXPECT_EQ(g.run(grad(y, x, seed)).item(), 2 * g.run(first[0]).item());
+}
+
+}  // namespace
+}  // namespace dagprop

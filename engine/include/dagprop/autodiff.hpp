@@ -13,7 +13,8 @@ namespace dagprop {
 // them, differentiate them again). y must be a scalar unless a seed of y's shape is given (then the
 // result is the vector-Jacobian product seed^T dy/dwrt). A node y does not depend on gets a zero
 // constant. Contributions from several consumers are summed in a fixed order (reverse topological,
-// then input position), so the same graph always gives the same bits.
+// then input position), so the same graph always gives the same bits. Asking again for the same
+// y, wrt and seed returns the nodes built the first time: the graph does not grow.
 std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed = {});
 Expr grad(Expr y, Expr wrt, Expr seed = {});
 

@@ -209,6 +209,9 @@ class Graph {
   Plan* last_plan_ = nullptr;
   struct BackwardGraph;
   std::unordered_map<NodeId, std::unique_ptr<BackwardGraph>> backward_graphs_;
+  // grad()'s results by request {y, seed or kNoNode, wrt...}: a graph only grows, and no later
+  // node can feed an earlier one, so a gradient once built stays right.
+  std::map<std::vector<NodeId>, std::vector<NodeId>> gradient_cache_;
 
   int num_threads_ = 0;
   bool keep_values_ = false;
