@@ -401,13 +401,14 @@ void Sequential::end_training_step() {
   }
 }
 
-bool Sequential::has_running_state() const {
+std::vector<Expr> Sequential::state() const {
+  std::vector<Expr> state;
   for (const Layer& layer : impl_->layers) {
-    if (std::holds_alternative<std::unique_ptr<BatchNorm>>(layer) ||
-        std::holds_alternative<Dropout>(layer))
-      return true;
+    if (const auto* norm = std::get_if<std::unique_ptr<BatchNorm>>(&layer))
+      state.push_back((*norm)->running_moments());
+    if (const auto* dropout = std::get_if<Dropout>(&layer)) state.push_back(dropout->step());
   }
-  return false;
+  return state;
 }
 
 const std::vector<std::int64_t>& Sequential::output_shape() const {

@@ -161,6 +161,14 @@ std::vector<Expr> Trainer::parameters() const {
   return model_ ? model_->parameters() : sequential_->parameters();
 }
 
+std::vector<Expr> Trainer::checkpointed_tensors() {
+  std::vector<Expr> tensors = optimizer().parameters();
+  if (sequential_) {
+    for (const Expr& state : sequential_->state()) tensors.push_back(state);
+  }
+  return tensors;
+}
+
 std::vector<Expr> Trainer::weights() const {
   return model_ ? model_->weights() : sequential_->weights();
 }
@@ -404,12 +412,6 @@ Checkpoint Trainer::checkpoint(const std::string& run_settings) {
         "Trainer::checkpoint: checkpoints do not carry the unit probes' running sums; train "
         "with probe_every = 0 to checkpoint");
   }
-  if (sequential_ && sequential_->has_running_state()) {
-    throw Error(
-        "Trainer::checkpoint: checkpoints do not carry batchnorm running statistics or "
-        "dropout steps yet; train the model '" +
-        options_.model + "' without checkpoints, or leave out batchnorm and dropout");
-  }
   const Position& p = position_;
   Optimizer& optimizer = this->optimizer();
   Checkpoint c;
@@ -425,8 +427,8 @@ Checkpoint Trainer::checkpoint(const std::string& run_settings) {
   c.optimizer = options_.optimizer;
   c.optimizer_steps = optimizer.steps_taken();
   const std::vector<Expr>& parameters = optimizer.parameters();
-  for (const Expr& parameter : parameters)
-    c.parameters.push_back({graph_.full_name_of(parameter.id()), Tensor(parameter.value())});
+  for (const Expr& tensor : checkpointed_tensors())
+    c.parameters.push_back({graph_.full_name_of(tensor.id()), Tensor(tensor.value())});
   for (const Optimizer::StateBuffer& buffer : optimizer.state_buffers()) {
     c.optimizer_state.push_back(
         {graph_.full_name_of(parameters[buffer.parameter].id()) + "/" + std::string(buffer.name),
@@ -443,9 +445,6 @@ void Trainer::restore(const Checkpoint& c) {
   };
   const TrainOptions& o = options_;
   if (o.probe_every > 0) fail("unit probes (probe_every > 0) cannot be resumed");
-  if (sequential_ && sequential_->has_running_state())
-    fail("the model '" + o.model +
-         "' has batchnorm or dropout state, which checkpoints do not carry yet");
   if (c.epochs != o.epochs) {
     fail("it is of a run of " + std::to_string(c.epochs) + " epochs, this one has " +
          std::to_string(o.epochs));
@@ -476,22 +475,22 @@ void Trainer::restore(const Checkpoint& c) {
   }
   Optimizer& optimizer = this->optimizer();
   const std::vector<Expr>& parameters = optimizer.parameters();
+  const std::vector<Expr> tensors = checkpointed_tensors();
   const std::vector<Optimizer::StateBuffer> buffers = optimizer.state_buffers();
-  if (c.parameters.size() != parameters.size() || c.optimizer_state.size() != buffers.size()) {
+  if (c.parameters.size() != tensors.size() || c.optimizer_state.size() != buffers.size()) {
     fail("it holds " + std::to_string(c.parameters.size()) + " parameters and " +
          std::to_string(c.optimizer_state.size()) + " optimizer buffers, this model has " +
-         std::to_string(parameters.size()) + " and " + std::to_string(buffers.size()));
+         std::to_string(tensors.size()) + " and " + std::to_string(buffers.size()));
   }
   // Everything is checked before anything is written: a refused checkpoint leaves the trainer as
   // it was.
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    const std::string name = graph_.full_name_of(parameters[i].id());
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const std::string name = graph_.full_name_of(tensors[i].id());
     const NamedTensor& saved = c.parameters[i];
-    if (saved.name != name || !(saved.tensor.shape() == parameters[i].shape()) ||
-        saved.tensor.dtype() != parameters[i].dtype()) {
+    if (saved.name != name || !(saved.tensor.shape() == tensors[i].shape()) ||
+        saved.tensor.dtype() != tensors[i].dtype()) {
       fail("parameter " + std::to_string(i) + " is " + describe_tensor(saved.name, saved.tensor) +
-           " there but " +
-           describe_tensor(name, Tensor(parameters[i].shape(), parameters[i].dtype())) +
+           " there but " + describe_tensor(name, Tensor(tensors[i].shape(), tensors[i].dtype())) +
            " in this model");
     }
   }
@@ -506,8 +505,8 @@ void Trainer::restore(const Checkpoint& c) {
            describe_tensor(name, *buffers[i].tensor) + " in this optimizer");
     }
   }
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    std::memcpy(parameters[i].value().raw(), c.parameters[i].tensor.view().raw(),
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    std::memcpy(tensors[i].value().raw(), c.parameters[i].tensor.view().raw(),
                 c.parameters[i].tensor.nbytes());
   }
   for (std::size_t i = 0; i < buffers.size(); ++i) *buffers[i].tensor = c.optimizer_state[i].tensor;

@@ -62,9 +62,9 @@ class Sequential {
   // After a training step's run: moves every batch norm's running statistics and advances every
   // dropout layer to the next step's mask. In a fixed order: the same run gives the same bits.
   void end_training_step();
-  // Whether the model holds state beyond its parameters (batchnorm running statistics, dropout
-  // steps), which a checkpoint would have to carry.
-  bool has_running_state() const;
+  // The constants that hold the model's state beyond its parameters, which training changes and
+  // a checkpoint carries: each batch norm's running statistics and each dropout layer's step.
+  std::vector<Expr> state() const;
 
   // The per-example output shape ({10} for a classifier) and the model as a table: each layer's
   // text, its output shape and its parameter count.

@@ -168,6 +168,9 @@ class Trainer {
   Graph graph_;
   Expr apply_model(Expr x, Mode mode) const;
   std::vector<Expr> weights() const;
+  // What a checkpoint's parameter list holds: the optimizer's parameters, then the model's state
+  // (batch norms' running statistics, dropout steps), by full name.
+  std::vector<Expr> checkpointed_tensors();
   std::unique_ptr<Mlp> model_;               // TrainOptions::model empty
   std::unique_ptr<Sequential> sequential_;   // or the spec's model
   std::vector<std::int64_t> example_shape_;  // what the model takes per example
