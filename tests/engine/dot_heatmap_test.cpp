@@ -79,7 +79,8 @@ TEST(DotHeatmap, AtMostTheAskedNumberOfMapsAndNoGradientRowWhenGradientsAreHidde
   SmallConv c;
   DotOptions options = c.options(1);
   options.show_gradients = false;
-  const std::string& y = box_of(picture::build(c.g, options), c.y).html_label;
+  const picture::Picture picture = picture::build(c.g, options);
+  const std::string& y = box_of(picture, c.y).html_label;
   EXPECT_EQ(count(y, "bgcolor="), 36u);
   EXPECT_EQ(y.find(">grad<"), std::string::npos);
 }
@@ -94,7 +95,8 @@ TEST(DotHeatmap, ColoursAreSymmetricAboutZeroOnTheLargestMagnitude) {
   const Expr p = g.parameter("p", values);
   DotOptions options;
   options.heatmaps = 1;
-  const std::string& html = box_of(picture::build(g, options), p).html_label;
+  const picture::Picture picture = picture::build(g, options);
+  const std::string& html = box_of(picture, p).html_label;
   EXPECT_EQ(count(html, kFullRed), 1u) << html;
   EXPECT_EQ(count(html, "bgcolor=\"#2166ac\""), 1u) << html;
   EXPECT_EQ(count(html, kWhite), 1u) << html;
@@ -113,7 +115,8 @@ TEST(DotHeatmap, LargeMapsAreAveragedOverBlocks) {
   const Expr p = g.parameter("p", image);
   DotOptions options;
   options.heatmaps = 1;
-  const std::string& html = box_of(picture::build(g, options), p).html_label;
+  const picture::Picture picture = picture::build(g, options);
+  const std::string& html = box_of(picture, p).html_label;
   EXPECT_EQ(count(html, "bgcolor="), 14u * 14u);
   EXPECT_EQ(count(html, kFullRed), 1u);
   const std::size_t first_cell = html.find("bgcolor=");
