@@ -11,13 +11,6 @@ packages=(
   libboost-graph-dev libtbb-dev libgraphviz-dev graphviz
   libgtest-dev libgmock-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
-  # The Python package (tools/python) and its tests; python3-torch is the tests' reference only.
-  python3-dev pybind11-dev python3-numpy python3-pytest python3-hypothesis python3-torch
-  python3-setuptools python3-pip python3-venv
-  # Distributed training (engine/src/distributed) and its mpirun tests.
-  libopenmpi-dev openmpi-bin
-  # ONNX import and export (engine/src/onnx); python3-onnx's checker validates exported models.
-  libonnx-dev libprotobuf-dev python3-onnx
 )
 case "${1:-}" in
   --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;
