@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 #include "backward_graph.hpp"
 #include "builtin_ops.hpp"
@@ -60,11 +61,15 @@ void mark_gradient_nodes(Graph& graph, NodeId first) {
   }
 }
 
+// The gradient nodes of y with respect to wrt (y's graph), built once per request and cached;
+// order_of_y: y's topological order when the caller has it (backward() does), else computed.
+std::vector<Expr> gradients_along(Expr y, const std::vector<Expr>& wrt, Expr seed,
+                                  const std::vector<NodeId>* order_of_y);
+
 }  // namespace
 
 std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   Graph& graph = y.graph();
-  const NodeId first_new = static_cast<NodeId>(graph.size());
   for (const Expr& w : wrt) GraphInternals::check_owns(graph, w, "grad");
   if (seed.valid()) {
     GraphInternals::check_owns(graph, seed, "grad (seed)");
@@ -78,6 +83,19 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
                 y.shape().to_string() + " (a vector-Jacobian product): pass seed=, or reduce the " +
                 "output with sum() or mean() first");
   }
+  return gradients_along(y, wrt, seed, nullptr);
+}
+
+Expr grad(Expr y, Expr wrt, Expr seed) {
+  return grad(y, std::vector<Expr>{wrt}, seed)[0];
+}
+
+namespace {
+
+std::vector<Expr> gradients_along(Expr y, const std::vector<Expr>& wrt, Expr seed,
+                                  const std::vector<NodeId>* order_of_y) {
+  Graph& graph = y.graph();
+  const NodeId first_new = static_cast<NodeId>(graph.size());
   // The same request again gives the nodes built the first time, not a second copy.
   std::vector<NodeId> request{y.id(), seed.valid() ? seed.id() : kNoNode};
   for (const Expr& w : wrt) request.push_back(w.id());
@@ -89,7 +107,9 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   }
   if (!seed.valid()) seed = graph.constant(1.0, y.dtype());
 
-  const std::vector<NodeId> order = topological_order(graph, {y.id()});
+  std::vector<NodeId> computed_order;
+  if (order_of_y == nullptr) computed_order = topological_order(graph, {y.id()});
+  const std::vector<NodeId>& order = order_of_y != nullptr ? *order_of_y : computed_order;
   // depends[n]: a gradient can flow from n down to one of the requested nodes.
   std::vector<bool> depends(first_new, false);
   for (const Expr& w : wrt) depends[w.id()] = true;
@@ -161,9 +181,7 @@ std::vector<Expr> grad(Expr y, const std::vector<Expr>& wrt, Expr seed) {
   return result;
 }
 
-Expr grad(Expr y, Expr wrt, Expr seed) {
-  return grad(y, std::vector<Expr>{wrt}, seed)[0];
-}
+}  // namespace
 
 // ---------------------------------------------------------------- backward
 
@@ -190,28 +208,56 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
                 std::string(dtype_name(seed->dtype())) + " of shape " + seed->shape().to_string() +
                 " but must match the loss");
   }
+  // Inner nodes whose gradients are stored too: op nodes of this graph (leaves have their own).
+  std::vector<Expr> retain;
+  retain.reserve(options.retain_grad.size());
+  for (const Expr& e : options.retain_grad) {
+    check_owns(e, "backward (retain_grad)");
+    if (is_leaf(e.id())) {
+      throw Error("backward(" + describe(loss.id()) + "): retain_grad names " + describe(e.id()) +
+                  ", a leaf; parameters always get their gradient, inputs with "
+                  "set_requires_grad(); retain_grad is for inner (op) nodes");
+    }
+    if (std::find(retain.begin(), retain.end(), e) == retain.end()) retain.push_back(e);
+  }
+
   const NodeId key = loss.id();
   auto& cached = backward_graphs_[key * 2 + (seed != nullptr ? 1 : 0)];
+  // The loss's order, computed once here and handed to the gradient builder.
+  std::vector<NodeId> order;
   if (!cached) {
     auto built = std::make_unique<BackwardGraph>();
-    for (const NodeId id : topological_order(*this, {loss.id()})) {
+    order = topological_order(*this, {loss.id()});
+    for (const NodeId id : order) {
       if (is_parameter(id) ||
           (is_input(id) && has_flag(nodes_[id].flags, NodeFlags::requires_grad))) {
         built->targets.emplace_back(this, id);
       }
     }
-    Expr seed_expr;
     if (seed != nullptr) {
       built->seed_input =
           input("backward_seed#" + std::to_string(loss.id()), loss.shape(), loss.dtype());
-      seed_expr = built->seed_input;
     }
-    built->gradients = dagprop::grad(loss, built->targets, seed_expr);
-    built->outputs.push_back(loss);
-    built->outputs.insert(built->outputs.end(), built->gradients.begin(), built->gradients.end());
     cached = std::move(built);
   }
   BackwardGraph& bg = *cached;
+  if (!bg.built || bg.retained != retain) {
+    // One sweep for the targets and the retained nodes; a set asked for before is reused.
+    std::vector<Expr> wrt = bg.targets;
+    wrt.insert(wrt.end(), retain.begin(), retain.end());
+    std::vector<Expr> gradients =
+        gradients_along(loss, wrt, bg.seed_input, order.empty() ? nullptr : &order);
+    bg.retained = retain;
+    bg.retained_gradients.assign(gradients.begin() + static_cast<std::ptrdiff_t>(bg.targets.size()),
+                                 gradients.end());
+    gradients.resize(bg.targets.size());
+    bg.gradients = std::move(gradients);
+    bg.outputs.assign(1, loss);
+    bg.outputs.insert(bg.outputs.end(), bg.gradients.begin(), bg.gradients.end());
+    bg.outputs.insert(bg.outputs.end(), bg.retained_gradients.begin(), bg.retained_gradients.end());
+    bg.built = true;
+    bg.plan.reset();
+  }
   std::vector<NodeId> keep_ids;
   for (const Expr& e : options.keep) keep_ids.push_back(e.id());
   if (bg.plan == nullptr || bg.plan_keep != keep_ids || bg.plan_keeps_all != keep_values_) {
@@ -269,6 +315,23 @@ void Graph::backward_impl(Expr loss, const TensorView* seed, const std::vector<F
   } else {
     run_plan(plan, feeds);
   }
+
+  // Retained gradients: replaced, or added to where accumulate asks and one is stored; those not
+  // asked for this time are dropped.
+  std::unordered_map<NodeId, Tensor> retained;
+  for (std::size_t i = 0; i < bg.retained.size(); ++i) {
+    const NodeId id = bg.retained[i].id();
+    const TensorView computed = plan.value(bg.retained_gradients[i].id());
+    const auto stored = retained_grads_.find(id);
+    if (options.accumulate && stored != retained_grads_.end()) {
+      Tensor sum = std::move(stored->second);
+      for (std::int64_t k = 0; k < computed.numel(); ++k) sum.set(k, sum.at(k) + computed.at(k));
+      retained.emplace(id, std::move(sum));
+    } else {
+      retained.emplace(id, Tensor(computed));
+    }
+  }
+  retained_grads_ = std::move(retained);
 
   for (std::size_t i = 0; i < bg.targets.size(); ++i) {
     if (bg.bound_to[i] != nullptr) continue;  // written in place by the run

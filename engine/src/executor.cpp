@@ -6,7 +6,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/kernel_loops.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 #include "graph_internals.hpp"
 #include "tbb_executor.hpp"

@@ -7,9 +7,9 @@
 #include <dagprop/autodiff.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
 #include "graph_internals.hpp"
+#include "plan.hpp"
 
 namespace dagprop {
 
@@ -120,8 +120,8 @@ std::vector<LocalGradientFailure> check_local_gradients(Expr output, const std::
   std::vector<Expr> keep;
   keep.reserve(order.size());
   for (const NodeId id : order) keep.push_back(graph.expr(id));
-  Plan& plan = graph.plan_for({output}, keep);
-  graph.run_plan(plan, feeds);
+  Plan& plan = GraphInternals::plan_for(graph, {output}, keep);
+  GraphInternals::run_plan(graph, plan, feeds);
   std::vector<LocalGradientFailure> failures;
   for (const NodeId id : order) {
     const OpDef& def = graph.op_of(id);

@@ -9,7 +9,7 @@
 
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 #include "backward_graph.hpp"
 
@@ -369,9 +369,24 @@ void Graph::check_owns(Expr e, std::string_view what) const {
 
 // ---------------------------------------------------------------- values
 
+const Plan* Graph::latest_plan_computing(NodeId id) const {
+  const Plan* latest = nullptr;
+  const auto consider = [&](const Plan* plan) {
+    if (plan != nullptr && plan->last_run() > 0 && plan->computes(id) &&
+        (latest == nullptr || plan->last_run() > latest->last_run())) {
+      latest = plan;
+    }
+  };
+  for (const auto& [key, plan] : plans_) consider(plan.get());
+  for (const auto& [key, backward_graph] : backward_graphs_) consider(backward_graph->plan.get());
+  return latest;
+}
+
 bool Graph::has_value(NodeId id) const {
+  if (id >= nodes_.size()) return false;
   if (is_leaf(id) && !is_input(id)) return true;
-  return last_plan_ != nullptr && last_plan_->retains(id);
+  const Plan* plan = latest_plan_computing(id);
+  return plan != nullptr && plan->retains(id);
 }
 
 TensorView Graph::value(Expr e) const {
@@ -386,10 +401,11 @@ TensorView Graph::value(NodeId id) const {
   if (is_leaf(id) && !is_input(id)) {
     return {leaf_values_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
   }
-  if (last_plan_ != nullptr && last_plan_->computes(id))
-    return last_plan_->value(id);  // throws if not kept
+  if (const Plan* plan = latest_plan_computing(id)) return plan->value(id);  // throws if not kept
   throw Error(describe(id) +
-              " has no value yet: run a plan that computes it first (graph.run({node}, feeds))");
+              " has no value yet from the graph's run() or backward(): run it first "
+              "(graph.run({node}, feeds)); a Function's values are read from the Function "
+              "(function.value(node))");
 }
 
 void Graph::set_value(Expr leaf, const TensorView& value) {
@@ -412,7 +428,9 @@ bool Graph::has_grad(Expr node) const {
   return has_grad(node.id());
 }
 bool Graph::has_grad(NodeId id) const {
-  return id < nodes_.size() && is_leaf(id) && leaf_grads_[nodes_[id].leaf_slot] != nullptr;
+  if (id >= nodes_.size()) return false;
+  if (!is_leaf(id)) return retained_grads_.contains(id);
+  return leaf_grads_[nodes_[id].leaf_slot] != nullptr;
 }
 
 TensorView Graph::grad(Expr e) const {
@@ -424,9 +442,10 @@ TensorView Graph::grad(NodeId id) const {
     throw Error((id < nodes_.size() ? describe(id) : "node #" + std::to_string(id)) +
                 " has no stored gradient: call graph.backward(loss) first; only parameters and "
                 "inputs marked "
-                "with set_requires_grad() that the loss depends on get one (for any node, use "
-                "grad(loss, {node}))");
+                "with set_requires_grad() get one, and inner nodes named in "
+                "BackwardOptions::retain_grad (or build it as an expression: grad(loss, {node}))");
   }
+  if (!is_leaf(id)) return retained_grads_.at(id).view();
   return {leaf_grads_[nodes_[id].leaf_slot], shape_of(id), nodes_[id].dtype};
 }
 
@@ -437,11 +456,15 @@ void Graph::zero_grad() {
       std::memset(g.raw(), 0, g.nbytes());
     }
   }
+  for (auto& [id, gradient] : retained_grads_) {
+    if (gradient.view().nbytes() > 0)
+      std::memset(gradient.view().raw(), 0, gradient.view().nbytes());
+  }
 }
 
 // ---------------------------------------------------------------- running
 
-Plan& Graph::plan_for(const std::vector<Expr>& outputs, const std::vector<Expr>& keep) {
+Plan& Graph::cached_plan(const std::vector<Expr>& outputs, const std::vector<Expr>& keep) {
   // The cache key: the outputs, a separator, the kept nodes and the keep-all setting.
   std::vector<NodeId> key;
   key.reserve(outputs.size() + keep.size() + 2);
@@ -470,7 +493,7 @@ Plan& Graph::plan_for(const std::vector<Expr>& outputs, const std::vector<Expr>&
 }
 
 void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
-  if (&plan.graph() != this) throw Error("run_plan: the plan was compiled for another Graph");
+  if (&plan.graph() != this) throw Error("run: the function was compiled for another Graph");
   for (const Feed& feed : feeds) {
     check_owns(feed.input, "feed");
     if (!is_input(feed.input.id())) {
@@ -502,12 +525,12 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
       std::memcpy(slot.data, found->value.raw(), found->value.nbytes());
   }
   anomaly_node_ = kNoNode;
-  last_plan_ = &plan;
+  plan.set_last_run(++runs_);
   executor_->run(plan, *this);
 }
 
 std::vector<Tensor> Graph::run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds) {
-  Plan& plan = plan_for(outputs);
+  Plan& plan = cached_plan(outputs);
   run_plan(plan, feeds);
   std::vector<Tensor> values;
   values.reserve(outputs.size());
@@ -517,6 +540,26 @@ std::vector<Tensor> Graph::run(const std::vector<Expr>& outputs, const std::vect
 
 Tensor Graph::run(Expr output, const std::vector<Feed>& feeds) {
   return std::move(run(std::vector<Expr>{output}, feeds)[0]);
+}
+
+Function Graph::compile(const std::vector<Expr>& outputs) {
+  return compile(outputs, CompileOptions{});
+}
+
+Function Graph::compile(const std::vector<Expr>& outputs, const CompileOptions& options) {
+  if (outputs.empty()) throw Error("compile: give at least one output");
+  PlanOptions plan_options;
+  for (const Expr& e : outputs) check_owns(e, "compile");
+  for (const Expr& e : options.keep) {
+    check_owns(e, "compile (keep)");
+    plan_options.keep.push_back(e.id());
+  }
+  plan_options.keep_all_values = options.keep_all_values || keep_values_;
+  std::vector<NodeId> output_ids;
+  output_ids.reserve(outputs.size());
+  for (const Expr& e : outputs) output_ids.push_back(e.id());
+  return Function(*this, outputs,
+                  std::make_unique<Plan>(*this, std::move(output_ids), std::move(plan_options)));
 }
 
 void Graph::set_num_threads(int num_threads) {

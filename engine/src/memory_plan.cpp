@@ -6,7 +6,7 @@
 #include <map>
 
 #include <dagprop/op_def.hpp>
-#include <dagprop/task_partition.hpp>
+#include "task_partition.hpp"
 
 #include "compressed_rows.hpp"
 #include "step_producers.hpp"

@@ -7,8 +7,8 @@
 #include <dagprop/error.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
 #include "graph_internals.hpp"
+#include "plan.hpp"
 
 namespace dagprop {
 namespace {

@@ -1,6 +1,6 @@
 // Plan compilation: the order from Boost.Graph's depth-first search, one step per op node, the
 // task partition, then the workspace layout (memory_plan.hpp) and the operand addresses in it.
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -3,7 +3,8 @@
 
 #include <dagprop/autodiff.hpp>
 #include <dagprop/op_def.hpp>
-#include <dagprop/plan.hpp>
+#include "graph_internals.hpp"
+#include "plan.hpp"
 
 namespace dagprop {
 
@@ -43,8 +44,8 @@ Snapshot trace_gradients(Expr loss, const std::vector<Feed>& feeds) {
   std::vector<Expr> keep;
   keep.reserve(order.size());
   for (const NodeId id : order) keep.push_back(graph.expr(id));
-  Plan& plan = graph.plan_for(outputs, keep);
-  graph.run_plan(plan, feeds);
+  Plan& plan = GraphInternals::plan_for(graph, outputs, keep);
+  GraphInternals::run_plan(graph, plan, feeds);
 
   Snapshot snapshot;
   for (const NodeId id : order) snapshot.values.emplace(id, Tensor(plan.value(id)));

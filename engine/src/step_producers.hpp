@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <dagprop/graph.hpp>
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 namespace dagprop {
 

@@ -14,7 +14,7 @@
 //     the merged task is worth scheduling. Merging consecutive ranks keeps every dependency
 //     pointing forward, so task ids are a topological order.
 // A task runs its steps in plan order, which satisfies its internal dependencies.
-#include <dagprop/task_partition.hpp>
+#include "task_partition.hpp"
 
 #include <algorithm>
 #include <array>
@@ -25,7 +25,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/parallelism.hpp>
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 #include "compressed_rows.hpp"
 #include "step_producers.hpp"

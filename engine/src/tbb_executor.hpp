@@ -9,7 +9,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <dagprop/plan.hpp>
+#include "plan.hpp"
 
 namespace dagprop {
 

@@ -4,6 +4,9 @@
 #include <dagprop/dagprop.hpp>
 #include <dagprop/parallelism.hpp>
 
+#include "graph_internals.hpp"
+#include "plan.hpp"
+
 namespace dagprop {
 namespace {
 
@@ -74,7 +77,7 @@ TEST(ParallelismReport, CompiledStepsAreEstimatedLikeTheirNodes) {
   const Expr x = g.parameter("x", Tensor::full(Shape{32, 64}, 0.5));
   const Expr w = g.parameter("w", Tensor::full(Shape{64, 16}, 0.5));
   const Expr y = sum(tanh(matmul(x, w)), 1);
-  const Plan& plan = g.plan_for({y});
+  const Plan& plan = GraphInternals::plan_for(g, {y});
   ASSERT_EQ(plan.steps().size(), 3u);
   for (const PlanStep& step : plan.steps()) {
     const std::span<const KernelArg> operands(plan.args().data() + step.first_arg,

@@ -4,7 +4,10 @@
 #include <algorithm>
 
 #include <dagprop/dagprop.hpp>
+
 #include "boost_graph.hpp"
+#include "graph_internals.hpp"
+#include "plan.hpp"
 
 namespace dagprop {
 namespace {
@@ -14,7 +17,7 @@ TEST(Plan, ComputesOnlyTheNodesTheOutputsNeed) {
   const Expr x = g.parameter("x", 2.0);
   const Expr needed = x * 3.0;
   const Expr unneeded = exp(x);
-  Plan& plan = g.plan_for({needed});
+  Plan& plan = GraphInternals::plan_for(g, {needed});
   EXPECT_TRUE(plan.computes(needed.id()));
   EXPECT_FALSE(plan.computes(unneeded.id()));
   EXPECT_EQ(plan.steps().size(), 1u);
@@ -40,10 +43,10 @@ TEST(Plan, IsReusedAcrossRunsWithNewFeeds) {
   Graph g;
   const Expr x = g.input("x", Shape{2});
   const Expr y = sum(x * x);
-  Plan& first = g.plan_for({y});
+  Plan& first = GraphInternals::plan_for(g, {y});
   EXPECT_DOUBLE_EQ(g.run(y, {{x, Tensor::from({1.0, 2.0}, Shape{2})}}).item(), 5.0);
   EXPECT_DOUBLE_EQ(g.run(y, {{x, Tensor::from({3.0, 4.0}, Shape{2})}}).item(), 25.0);
-  EXPECT_EQ(&g.plan_for({y}), &first);
+  EXPECT_EQ(&GraphInternals::plan_for(g, {y}), &first);
 }
 
 TEST(Plan, BoundOutputIsWrittenToItsStorageAndReadThereByLaterSteps) {
@@ -51,17 +54,17 @@ TEST(Plan, BoundOutputIsWrittenToItsStorageAndReadThereByLaterSteps) {
   const Expr x = g.parameter("x", Tensor::from({1.0, 2.0, 3.0}, Shape{3}));
   const Expr doubled = x * 2.0;
   const Expr total = sum(doubled);  // reads the bound output
-  Plan& plan = g.plan_for({doubled, total});
+  Plan& plan = GraphInternals::plan_for(g, {doubled, total});
   alignas(64) double storage[3] = {0, 0, 0};
   plan.bind_output(doubled.id(), reinterpret_cast<std::byte*>(storage));
-  g.run_plan(plan);
+  GraphInternals::run_plan(g, plan);
   EXPECT_EQ(storage[2], 6.0);
   EXPECT_EQ(plan.value(doubled.id()).raw(), static_cast<void*>(storage));
   EXPECT_DOUBLE_EQ(plan.value(total.id()).item(), 12.0);
 
   plan.bind_output(doubled.id(), nullptr);  // back to the workspace
   g.set_value(x, Tensor::from({1.0, 1.0, 1.0}, Shape{3}));
-  g.run_plan(plan);
+  GraphInternals::run_plan(g, plan);
   EXPECT_EQ(storage[2], 6.0) << "an unbound output no longer writes to the storage";
   EXPECT_NE(plan.value(doubled.id()).raw(), static_cast<void*>(storage));
   EXPECT_DOUBLE_EQ(plan.value(total.id()).item(), 6.0);
@@ -72,10 +75,10 @@ TEST(Plan, BindingANodeThatIsNotAComputedOutputIsAnError) {
   const Expr x = g.parameter("x", Tensor::from({1.0, 2.0}, Shape{2}));
   const Expr doubled = x * 2.0;
   const Expr total = sum(doubled);
-  Plan& plan = g.plan_for({total});
+  Plan& plan = GraphInternals::plan_for(g, {total});
   alignas(64) double storage[2] = {0, 0};
   EXPECT_THROW(plan.bind_output(doubled.id(), reinterpret_cast<std::byte*>(storage)), Error);
-  Plan& with_leaf = g.plan_for({x, total});
+  Plan& with_leaf = GraphInternals::plan_for(g, {x, total});
   EXPECT_THROW(with_leaf.bind_output(x.id(), reinterpret_cast<std::byte*>(storage)), Error);
 }
 
@@ -83,7 +86,7 @@ TEST(Plan, ScalarNodesArePackedIntoAFewBytes) {
   Graph g;
   Expr x = g.parameter("x", 0.1);
   for (int i = 0; i < 1000; ++i) x = tanh(x);
-  const Plan& plan = g.plan_for({x});
+  const Plan& plan = GraphInternals::plan_for(g, {x});
   EXPECT_LE(plan.workspace_bytes(), 1000u * sizeof(double) + 64);
 }
 

@@ -14,8 +14,8 @@
 
 #include <dagprop/dagprop.hpp>
 
-#include "../../tools/bench/workloads.hpp"
 #include "engine/test_graphs.hpp"
+#include "workloads.hpp"
 
 namespace dagprop {
 namespace {

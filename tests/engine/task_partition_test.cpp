@@ -8,6 +8,9 @@
 
 #include <dagprop/dagprop.hpp>
 
+#include "graph_internals.hpp"
+#include "plan.hpp"
+
 #include "parallel/random_dag.hpp"
 
 namespace dagprop {
@@ -55,7 +58,7 @@ TEST(TaskPartition, ChainOfCheapNodesIsOneTask) {
   const Expr x0 = g.parameter("x0", 0.5);
   Expr x = x0;
   for (int i = 0; i < 1000; ++i) x = tanh(x * 0.9 + 0.01);
-  const Plan& plan = g.plan_for({x});
+  const Plan& plan = GraphInternals::plan_for(g, {x});
   EXPECT_EQ(plan.tasks().num_tasks(), 1u);
   EXPECT_EQ(plan.tasks().steps_of(0).size(), plan.steps().size());
 }
@@ -70,7 +73,7 @@ TEST(TaskPartition, ExpensiveIndependentBranchesAreTasksWithNoPathBetweenThem) {
     branch_ends.push_back(tanh(matmul(tanh(matmul(x, w)), w)));
     total = b == 0 ? sum(branch_ends.back()) : total + sum(branch_ends.back());
   }
-  expect_in_independent_tasks(g.plan_for({total}), branch_ends, "branches");
+  expect_in_independent_tasks(GraphInternals::plan_for(g, {total}), branch_ends, "branches");
 }
 
 // W3's shape: heads on one input, their losses added up one after the other, with the gradients of
@@ -100,7 +103,7 @@ TEST(TaskPartition, HeadsWithARunningLossSumAndTheirGradientsStayIndependent) {
   }
   std::vector<Expr> outputs{loss};
   for (const Expr& gradient : grad(loss, parameters)) outputs.push_back(gradient);
-  const Plan& plan = g.plan_for(outputs);
+  const Plan& plan = GraphInternals::plan_for(g, outputs);
   const TaskPartition& tasks = plan.tasks();
 
   EXPECT_LE(tasks.num_tasks(), 4u * kHeads) << plan.steps().size() << " steps";
@@ -113,14 +116,14 @@ TEST(TaskPartition, ParallelismIsOneForAChainAndAboutTheBranchCountForIndependen
   const Expr x = g.parameter("x", Tensor::full(Shape{256, 256}, 0.01));
   Expr chain = x;
   for (int i = 0; i < 6; ++i) chain = tanh(matmul(chain, x));
-  EXPECT_DOUBLE_EQ(g.plan_for({chain}).tasks().parallelism(), 1.0);
+  EXPECT_DOUBLE_EQ(GraphInternals::plan_for(g, {chain}).tasks().parallelism(), 1.0);
 
   Expr total;
   for (int b = 0; b < 4; ++b) {
     const Expr branch = tanh(matmul(tanh(matmul(x, x)), x)) * (b + 1.0);
     total = b == 0 ? sum(branch) : total + sum(branch);
   }
-  const double parallelism = g.plan_for({total}).tasks().parallelism();
+  const double parallelism = GraphInternals::plan_for(g, {total}).tasks().parallelism();
   EXPECT_GT(parallelism, 3.5);
   EXPECT_LE(parallelism, 4.0);
 }
@@ -133,7 +136,7 @@ TEST(TaskPartition, CheapIndependentBranchesAreMergedIntoFewTasks) {
     for (int i = 0; i < 5; ++i) x = sigmoid(x * 2.0);
     total = b == 0 ? x : total + x;
   }
-  const Plan& plan = g.plan_for({total});
+  const Plan& plan = GraphInternals::plan_for(g, {total});
   EXPECT_LE(plan.tasks().num_tasks(), 2u) << "64 cheap branches should not be 64 tasks";
 }
 
@@ -143,7 +146,7 @@ TEST(TaskPartition, TasksCoverThePlanOnceInPlanOrderAndRecordEveryDependency) {
   const std::vector<Expr> gradients = grad(dag.loss, dag.parameters);
   std::vector<Expr> outputs{dag.loss};
   outputs.insert(outputs.end(), gradients.begin(), gradients.end());
-  const Plan& plan = g.plan_for(outputs);
+  const Plan& plan = GraphInternals::plan_for(g, outputs);
   const TaskPartition& tasks = plan.tasks();
   ASSERT_GT(tasks.num_tasks(), 1u);
 
@@ -194,7 +197,7 @@ TEST(TaskPartition, TasksCoverThePlanOnceInPlanOrderAndRecordEveryDependency) {
 TEST(TaskPartition, PlanWithOnlyLeavesHasNoTasks) {
   Graph g;
   const Expr x = g.parameter("x", 1.0);
-  EXPECT_EQ(g.plan_for({x}).tasks().num_tasks(), 0u);
+  EXPECT_EQ(GraphInternals::plan_for(g, {x}).tasks().num_tasks(), 0u);
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ foreach(file include/dagprop/dagprop.hpp include/dagprop/graph.hpp include/dagpr
   endif()
 endforeach()
 # Internal headers stay out of the prefix.
-foreach(file include/dagprop/boost_graph.hpp include/dagprop/memory_plan.hpp)
+foreach(file include/dagprop/boost_graph.hpp include/dagprop/memory_plan.hpp include/dagprop/plan.hpp
+             include/dagprop/task_partition.hpp)
   if(EXISTS ${prefix}/${file})
     message(FATAL_ERROR "cmake --install installed the internal header ${file}")
   endif()

@@ -5,6 +5,9 @@
 #include <dagprop/dagprop.hpp>
 #include <dagprop/parallelism.hpp>
 
+#include "graph_internals.hpp"
+#include "plan.hpp"
+
 namespace dagprop {
 namespace {
 
@@ -24,7 +27,7 @@ TEST(DeepChain, TenMillionNodeChainHasAReportAndRunsOnTheTbbExecutor) {
   const double serial = g.run(x).item();
   g.set_num_threads(2);
   EXPECT_EQ(g.run(x).item(), serial);
-  EXPECT_EQ(g.plan_for({x}).tasks().num_tasks(), 1u);
+  EXPECT_EQ(GraphInternals::plan_for(g, {x}).tasks().num_tasks(), 1u);
 }
 
 }  // namespace

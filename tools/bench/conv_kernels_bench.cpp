@@ -72,10 +72,10 @@ void run_dagprop(const Layer& l, int threads, int reps) {
   for (const auto& [what, node] : {std::pair<const char*, Expr>{"forward", forward},
                                    {"input grad", input_grad},
                                    {"weight grad", weight_grad}}) {
-    Plan& plan = g.plan_for({node});
+    Function function = g.compile({node});
     std::vector<double> samples;
     for (int r = 0; r <= reps; ++r)
-      samples.push_back(seconds_per_call([&] { g.run_plan(plan, feeds); }, kRepSeconds));
+      samples.push_back(seconds_per_call([&] { function.run(feeds); }, kRepSeconds));
     samples.erase(samples.begin());
     print_rate(row, what, samples, l.flops());
   }

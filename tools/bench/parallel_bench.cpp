@@ -106,11 +106,11 @@ class Samples {
 };
 
 void print_plan_shape(const std::string& row, Graph& graph, const std::vector<Expr>& outputs) {
-  const Plan& plan = graph.plan_for(outputs);
+  const Function function = graph.compile(outputs);
   const ParallelismReport report = analyze_parallelism(graph, outputs);
   std::printf("%-28s plan: %zu steps in %u tasks (their work/span %.1f); nodes' work/span %.1f\n",
-              row.c_str(), plan.steps().size(), plan.tasks().num_tasks(),
-              plan.tasks().parallelism(), report.parallelism);
+              row.c_str(), function.num_steps(), function.num_tasks(), function.parallelism(),
+              report.parallelism);
 }
 
 // The outputs of the plan that backward() runs: the loss and its gradients.

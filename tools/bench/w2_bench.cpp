@@ -19,6 +19,10 @@
 #include <dagprop/dagprop.hpp>
 #include <dagprop/kernel_loops.hpp>
 
+// The engine's plan (engine/src): the step profile times each compiled step alone.
+#include "graph_internals.hpp"
+#include "plan.hpp"
+
 #include "ceilings_measure.hpp"
 #include "peer_workloads.hpp"
 
@@ -80,16 +84,16 @@ class DagpropTrainer final : public Trainer {
       gradients_ = grad(loss_, parameters_);
       std::vector<Expr> outputs{loss_};
       outputs.insert(outputs.end(), gradients_.begin(), gradients_.end());
-      plan_ = &graph_.plan_for(outputs);
+      function_ = graph_.compile(outputs);
     }
   }
   std::string name() const override { return use_backward_ ? "dagprop-backward" : "dagprop"; }
   void print_memory(const std::string& row) const override {
-    if (plan_ == nullptr) return;
+    if (!function_.valid()) return;
     char note[96];
     std::snprintf(note, sizeof note, "(a buffer per value: %.2f MB)",
-                  static_cast<double>(plan_->unshared_workspace_bytes()) / 1e6);
-    print_value(row, "plan workspace", static_cast<double>(plan_->workspace_bytes()) / 1e6, "MB",
+                  static_cast<double>(function_.unshared_workspace_bytes()) / 1e6);
+    print_value(row, "plan workspace", static_cast<double>(function_.workspace_bytes()) / 1e6, "MB",
                 note);
   }
   void reset() override {
@@ -108,11 +112,12 @@ class DagpropTrainer final : public Trainer {
         for (const Expr& p : parameters_) sgd_update(graph_.value(p), graph_.grad(p));
       });
     } else {
-      graph_.run_plan(*plan_, feeds);
+      function_.run(feeds);
       graph_.run_kernels([&] {
         for (std::size_t i = 0; i < parameters_.size(); ++i)
-          sgd_update(graph_.value(parameters_[i]), graph_.value(gradients_[i]));
+          sgd_update(graph_.value(parameters_[i]), function_.value(gradients_[i]));
       });
+      return function_.value(loss_).item();
     }
     return graph_.value(loss_).item();
   }
@@ -131,10 +136,11 @@ class DagpropTrainer final : public Trainer {
         double seconds;
       };
       std::vector<Entry> entries;
-      for (const PlanStep& plan_step : plan_->steps()) {
+      const Plan& plan = FunctionInternals::plan(function_);
+      for (const PlanStep& plan_step : plan.steps()) {
         const Clock::time_point step_start = Clock::now();
         graph_.run_kernels([&] {
-          for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+          for (int r = 0; r < repeats; ++r) run_step(plan, plan_step, graph_);
         });
         const double seconds = seconds_since(step_start) / repeats;
         steps_total += seconds;
@@ -178,7 +184,7 @@ class DagpropTrainer final : public Trainer {
   std::vector<Expr> parameters_, gradients_;
   std::vector<Tensor> initial_;
   std::vector<float> labels_f32_;
-  Plan* plan_ = nullptr;
+  Function function_;  // the loss and its gradients (without use_backward_)
 };
 
 // ---- hand-written OpenBLAS reference

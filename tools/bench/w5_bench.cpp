@@ -29,9 +29,7 @@ constexpr double kRepSeconds = 0.1;
 struct SigmoidPlans {
   Graph graph;
   Expr y, dx, y_ag, dx_ag;
-  Plan* forward = nullptr;
-  Plan* backward = nullptr;
-  Plan* both = nullptr;
+  Function forward, backward, both;
 };
 
 void build(const BandwidthData& data, SigmoidPlans& p) {
@@ -41,14 +39,14 @@ void build(const BandwidthData& data, SigmoidPlans& p) {
   const Expr x = g.parameter("x", Tensor::from(data.x, shape));
   const Expr upstream = g.constant(Tensor::from(data.g, shape), "g");
   p.y = sigmoid(x);
-  p.forward = &g.plan_for({p.y});
-  g.run_plan(*p.forward);
-  const Expr y_leaf = g.constant(Tensor(g.value(p.y)), "y");
+  p.forward = g.compile({p.y});
+  p.forward.run();
+  const Expr y_leaf = g.constant(Tensor(p.forward.value(p.y)), "y");
   p.dx = sigmoid_grad(y_leaf, upstream);
-  p.backward = &g.plan_for({p.dx});
+  p.backward = g.compile({p.dx});
   p.y_ag = sigmoid(x);
   p.dx_ag = grad(p.y_ag, x, upstream);
-  p.both = &g.plan_for({p.y_ag, p.dx_ag});
+  p.both = g.compile({p.y_ag, p.dx_ag});
 }
 
 // Largest error of dagprop's float sigmoid against the double-precision formula, in units of the
@@ -70,23 +68,23 @@ void run(SigmoidPlans& p, int threads, int reps) {
   Stream stream(BandwidthData::kSize, threads);
   p.graph.set_num_threads(threads == 1 ? 0 : threads);
   tbb::task_arena arena(threads);
-  auto timed = [&](Plan& plan) {
+  auto timed = [&](Function& function) {
     double seconds = 0;
     arena.execute([&] {
       const KernelParallelism kernels(threads > 1);
-      seconds = seconds_per_call([&] { p.graph.run_plan(plan); }, kRepSeconds);
+      seconds = seconds_per_call([&] { function.run(); }, kRepSeconds);
     });
     return seconds;
   };
   std::vector<double> triad, forward, backward, both;
-  timed(*p.forward);  // warm-up
-  timed(*p.backward);
-  timed(*p.both);
+  timed(p.forward);  // warm-up
+  timed(p.backward);
+  timed(p.both);
   for (int r = 0; r < reps; ++r) {
     triad.push_back(seconds_per_call([&] { stream.triad_seconds(); }, kRepSeconds));
-    forward.push_back(timed(*p.forward));
-    backward.push_back(timed(*p.backward));
-    both.push_back(timed(*p.both));
+    forward.push_back(timed(p.forward));
+    backward.push_back(timed(p.backward));
+    both.push_back(timed(p.both));
   }
   const double n = BandwidthData::kSize;
   const Figure triad_gbs = inverse(summarize(triad), 12 * n / 1e9);
@@ -119,7 +117,7 @@ int main(int argc, char** argv) {
     SigmoidPlans plans;
     build(data, plans);
     std::printf("%-28s sigmoid accuracy: max error %.2f ulp against the double-precision formula\n",
-                "W5 dagprop", max_ulp_error(data, plans.graph.value(plans.y)));
+                "W5 dagprop", max_ulp_error(data, plans.forward.value(plans.y)));
     for (const int t : options.threads) run(plans, t, options.reps);
   });
 }

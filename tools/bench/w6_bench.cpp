@@ -16,6 +16,10 @@
 #include <dagprop/dagprop.hpp>
 #include <dagprop/kernel_loops.hpp>
 
+// The engine's plan (engine/src): the step profile times each compiled step alone.
+#include "graph_internals.hpp"
+#include "plan.hpp"
+
 #include "ceilings_measure.hpp"
 #include "peer_workloads.hpp"
 
@@ -59,7 +63,7 @@ class ConvNetTrainer {
     gradients_ = grad(loss_, parameters_);
     std::vector<Expr> outputs{loss_};
     outputs.insert(outputs.end(), gradients_.begin(), gradients_.end());
-    plan_ = &graph_.plan_for(outputs);
+    function_ = graph_.compile(outputs);
   }
 
   void reset() {
@@ -74,12 +78,12 @@ class ConvNetTrainer {
         {x_, TensorView(const_cast<float*>(data_.images.data()) + first * image,
                         Shape{Net::kBatch, 1, Net::kImage, Net::kImage}, DType::f32)},
         {labels_, TensorView(labels_f32_.data() + first, Shape{Net::kBatch}, DType::f32)}};
-    graph_.run_plan(*plan_, feeds);
+    function_.run(feeds);
     graph_.run_kernels([&] {
       for (std::size_t i = 0; i < parameters_.size(); ++i)
-        sgd_update(graph_.value(parameters_[i]), graph_.value(gradients_[i]));
+        sgd_update(graph_.value(parameters_[i]), function_.value(gradients_[i]));
     });
-    return graph_.value(loss_).item();
+    return function_.value(loss_).item();
   }
 
   // 1 thread: the serial executor; n: the TBB executor with n threads.
@@ -95,10 +99,11 @@ class ConvNetTrainer {
     const double whole = seconds_since(start) / repeats;
     std::map<std::string, double> per_op;
     double inside = 0;
-    for (const PlanStep& plan_step : plan_->steps()) {
+    const Plan& plan = FunctionInternals::plan(function_);
+    for (const PlanStep& plan_step : plan.steps()) {
       const Clock::time_point step_start = Clock::now();
       graph_.run_kernels([&] {
-        for (int r = 0; r < repeats; ++r) run_step(*plan_, plan_step, graph_);
+        for (int r = 0; r < repeats; ++r) run_step(plan, plan_step, graph_);
       });
       const double seconds = seconds_since(step_start) / repeats;
       inside += seconds;
@@ -125,7 +130,7 @@ class ConvNetTrainer {
   std::vector<Expr> parameters_, gradients_;
   std::vector<Tensor> initial_;
   std::vector<float> labels_f32_;
-  Plan* plan_ = nullptr;
+  Function function_;  // the loss and its gradients
 };
 
 void run(int threads, int blocks, ConvNetTrainer& trainer) {

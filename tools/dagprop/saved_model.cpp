@@ -49,7 +49,7 @@ SavedClassifier load_classifier(const std::string& path) {
 
 std::vector<double> classify(SavedClassifier& model, const data::Dataset& dataset) {
   Graph& graph = *model.loaded.graph;
-  Plan& plan = graph.plan_for({model.logits});
+  Function logits_of = graph.compile({model.logits});
   const std::int64_t n = dataset.size(), width = model.features;
   Tensor batch(Shape{model.batch, width}, DType::f32);
   std::vector<double> logits(static_cast<std::size_t>(n * model.classes));
@@ -59,8 +59,8 @@ std::vector<double> classify(SavedClassifier& model, const data::Dataset& datase
     float* out = batch.data<float>();
     std::memcpy(out, rows + first * width, static_cast<std::size_t>(count * width) * sizeof(float));
     std::fill(out + count * width, out + model.batch * width, 0.0F);
-    graph.run_plan(plan, {{model.x, batch}});
-    const TensorView values = model.logits.value();
+    logits_of.run({{model.x, batch}});
+    const TensorView values = logits_of.value(model.logits);
     for (std::int64_t i = 0; i < count * model.classes; ++i)
       logits[static_cast<std::size_t>(first * model.classes + i)] = values.at(i);
   }

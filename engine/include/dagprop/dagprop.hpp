@@ -12,6 +12,7 @@
 #include <dagprop/dot.hpp>
 #include <dagprop/error.hpp>
 #include <dagprop/expr.hpp>
+#include <dagprop/function.hpp>
 #include <dagprop/gradcheck.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/graph_io.hpp>
@@ -27,7 +28,6 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 #include <dagprop/parallelism.hpp>
-#include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
 #include <dagprop/reproducibility.hpp>
 #include <dagprop/scalar_tape.hpp>

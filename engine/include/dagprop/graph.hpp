@@ -25,6 +25,8 @@ namespace dagprop {
 
 class Plan;
 class Executor;
+class Function;
+struct CompileOptions;
 struct OpDef;
 
 // A value for an input node, for one run.
@@ -38,6 +40,9 @@ struct BackwardOptions {
   // Nodes whose values stay readable after the run (e.g. the logits, for an accuracy); the others
   // share buffers once read, unless Graph::set_keep_values(true).
   std::vector<Expr> keep;
+  // Inner (op) nodes whose gradients this backward() also stores, readable with grad() afterwards
+  // (PyTorch's retain_grad()): d loss / d node, computed in the same sweep as the parameters'.
+  std::vector<Expr> retain_grad;
 };
 
 class Graph {
@@ -110,14 +115,16 @@ class Graph {
   bool is_constant(NodeId id) const;
 
   // ---- values
-  // A leaf's value (parameters and constants; writable in place, e.g. by an optimizer), or the
-  // value the most recent run left behind for one of its outputs or kept nodes (or for any node it
-  // computed, with set_keep_values(true)).
+  // A leaf's value (parameters and constants; writable in place, e.g. by an optimizer), or, for a
+  // node the graph's own run() or backward() computed, the value the most recent of those runs
+  // left: readable when it was an output or kept (BackwardOptions::keep, set_keep_values(true)).
+  // A Function's values are read from the Function (function.hpp).
   TensorView value(Expr node) const;
   TensorView value(NodeId id) const;  // the same, for inspection code that walks node ids
   void set_value(Expr leaf, const TensorView& value);
   bool has_value(NodeId id) const;
-  // The gradient stored by the last backward(); throws if there is none.
+  // The gradient stored by the last backward(): for parameters, inputs marked with
+  // set_requires_grad(), and nodes passed in BackwardOptions::retain_grad. Throws if there is none.
   TensorView grad(Expr node) const;
   TensorView grad(NodeId id) const;
   bool has_grad(Expr node) const;
@@ -125,14 +132,14 @@ class Graph {
   void zero_grad();
 
   // ---- running
-  // Computes the outputs (only the nodes they need) with the given feeds. The plan is compiled on
-  // the first call for this set of outputs and reused afterwards.
+  // Computes the outputs (only the nodes they need) with the given feeds and returns copies of
+  // their values. The work is compiled on the first call for this set of outputs and reused.
   std::vector<Tensor> run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds = {});
   Tensor run(Expr output, const std::vector<Feed>& feeds = {});
-  // `keep`: nodes the outputs depend on whose values must also stay readable after a run.
-  Plan& plan_for(const std::vector<Expr>& outputs, const std::vector<Expr>& keep = {});
-  // Runs a compiled plan without copying the outputs out; read them with value().
-  void run_plan(Plan& plan, const std::vector<Feed>& feeds = {});
+  // Compiles the outputs into a Function to run many times (function.hpp); its values are read
+  // from it. Each call compiles anew: keep the Function.
+  Function compile(const std::vector<Expr>& outputs);
+  Function compile(const std::vector<Expr>& outputs, const CompileOptions& options);
 
   // ---- autodiff
   // Computes loss and the gradient of loss with respect to every parameter and every input that
@@ -147,13 +154,12 @@ class Graph {
   // serial.
   void set_num_threads(int num_threads);
   int num_threads() const { return num_threads_; }
-  Executor& executor();
   // Runs `work` with the kernel loops it calls (kernel_loops.hpp) split over this graph's executor
   // threads, as inside a run (Executor::run_kernels); the optimizers update parameters this way.
   void run_kernels(const std::function<void()>& work);
   // Keep every value a run computes readable afterwards (for inspecting and drawing a graph)
-  // instead of reusing a buffer once its readers have run. Off by default; applies to plans
-  // compiled afterwards (run(), backward(), plan_for()).
+  // instead of reusing a buffer once its readers have run. Off by default; applies to what is
+  // compiled afterwards (run(), backward(), compile()).
   void set_keep_values(bool keep) { keep_values_ = keep; }
   bool keep_values() const { return keep_values_; }
   // Anomaly mode: every run stops at the first node whose output holds a NaN or an Inf.
@@ -164,6 +170,7 @@ class Graph {
 
  private:
   friend class Scope;
+  friend class Function;
   // The engine's own units (autodiff, executors, graph files) reach the members below through it
   // (engine/src/graph_internals.hpp); users do not.
   friend struct GraphInternals;
@@ -183,6 +190,15 @@ class Graph {
   std::byte* allocate_leaf_bytes(std::size_t nbytes);
   void backward_impl(Expr loss, const TensorView* seed, const std::vector<Feed>& feeds,
                      BackwardOptions options);
+  // The graph's own compiled outputs (run()'s cache), and running a plan: checks the feeds, copies
+  // them in, runs the executor, and stamps the plan with the run's number (value() reads the latest
+  // graph-owned run that computed a node).
+  Plan& cached_plan(const std::vector<Expr>& outputs, const std::vector<Expr>& keep = {});
+  void run_plan(Plan& plan, const std::vector<Feed>& feeds);
+  Executor& executor();
+  // The graph-owned plan (run()'s cache or a backward graph's) that last computed the node, or
+  // null.
+  const Plan* latest_plan_computing(NodeId id) const;
 
   std::vector<Node> nodes_;
   std::vector<NodeId> inputs_;
@@ -204,9 +220,11 @@ class Graph {
   std::size_t block_size_ = 0;
   std::vector<std::byte*> leaf_values_;  // per leaf slot; null for inputs (fed per run)
   std::vector<std::byte*> leaf_grads_;   // per leaf slot; null until backward() stores one
+  // Inner nodes' gradients that the last backward() was asked to retain (BackwardOptions).
+  std::unordered_map<NodeId, Tensor> retained_grads_;
 
   std::map<std::vector<NodeId>, std::unique_ptr<Plan>> plans_;
-  Plan* last_plan_ = nullptr;
+  std::uint64_t runs_ = 0;  // plans run so far: the stamp of the next run
   struct BackwardGraph;
   std::unordered_map<NodeId, std::unique_ptr<BackwardGraph>> backward_graphs_;
   // grad()'s results by request {y, seed or kNoNode, wrt...}: a graph only grows, and no later
@@ -223,3 +241,6 @@ class Graph {
 
 }  // namespace dagprop
 DAGPROP_API_END
+
+// Graph::compile() returns a Function: with the graph comes what it compiles to.
+#include <dagprop/function.hpp>

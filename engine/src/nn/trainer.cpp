@@ -11,7 +11,6 @@
 #include <dagprop/error.hpp>
 #include <dagprop/nn/metrics.hpp>
 #include <dagprop/ops.hpp>
-#include <dagprop/plan.hpp>
 #include <dagprop/random.hpp>
 
 namespace dagprop::nn {
@@ -67,7 +66,7 @@ struct Trainer::EvalHead {
   std::int64_t rows = 0;
   Tensor features, labels;
   Expr x, y, logits, loss;
-  Plan* plan = nullptr;
+  Function function;  // of the logits and the loss
 };
 
 Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const TrainOptions& options,
@@ -194,7 +193,7 @@ Trainer::EvalHead& Trainer::eval_head(std::int64_t rows) {
   head->y = graph_.input("eval_labels_" + std::to_string(rows), Shape{rows}, DType::f32);
   head->logits = apply_model(head->x, Mode::eval);
   head->loss = cross_entropy(head->logits, head->y);
-  head->plan = &graph_.plan_for({head->logits, head->loss});
+  head->function = graph_.compile({head->logits, head->loss});
   eval_heads_.push_back(std::move(head));
   return *eval_heads_.back();
 }
@@ -208,9 +207,9 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   for (std::int64_t first = 0; first < n; first += rows) {
     EvalHead& head = eval_head(std::min(rows, n - first));
     data::copy_rows(dataset, first, head.rows, head.features, head.labels);
-    graph_.run_plan(*head.plan, {{head.x, head.features}, {head.y, head.labels}});
-    loss_sum += head.loss.item() * static_cast<double>(head.rows);
-    correct += count_correct(head.logits.value(), head.labels);
+    head.function.run({{head.x, head.features}, {head.y, head.labels}});
+    loss_sum += head.function.value(head.loss).item() * static_cast<double>(head.rows);
+    correct += count_correct(head.function.value(head.logits), head.labels);
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
@@ -225,15 +224,19 @@ ProbeRecord Trainer::probe(std::int64_t step, double epoch, double train_loss,
     record.gradient_norm.push_back(sum / static_cast<double>(std::max<std::int64_t>(steps, 1)));
   if (probe_nodes_.hidden.empty()) return record;
 
-  std::vector<Expr> outputs;
-  for (const DenseNodes& layer : probe_nodes_.hidden) {
-    outputs.push_back(layer.pre_activation);
-    outputs.push_back(layer.output);
+  if (!probe_function_.valid()) {
+    std::vector<Expr> outputs;
+    for (const DenseNodes& layer : probe_nodes_.hidden) {
+      outputs.push_back(layer.pre_activation);
+      outputs.push_back(layer.output);
+    }
+    probe_function_ = graph_.compile(outputs);
   }
-  graph_.run_plan(graph_.plan_for(outputs), {{probe_x_, probe_features_}});
+  probe_function_.run({{probe_x_, probe_features_}});
   const Activation& activation = model_->activation();
   for (const DenseNodes& layer : probe_nodes_.hidden) {
-    const TensorView z = layer.pre_activation.value(), a = layer.output.value();
+    const TensorView z = probe_function_.value(layer.pre_activation),
+                     a = probe_function_.value(layer.output);
     const std::int64_t examples = z.shape()[0], units = z.shape()[1];
     std::int64_t dead = 0;
     for (std::int64_t j = 0; j < units; ++j) {

@@ -15,7 +15,7 @@
 #include <dagprop/error.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
-#include <dagprop/plan.hpp>
+#include "../plan.hpp"
 
 #include "heatmap.hpp"
 #include "tensor_summary.hpp"

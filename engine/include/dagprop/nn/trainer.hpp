@@ -182,6 +182,7 @@ class Trainer {
   Tensor probe_features_;
   Expr probe_x_;
   MlpNodes probe_nodes_;
+  Function probe_function_;  // the hidden layers' pre-activations and outputs
 };
 
 }  // namespace dagprop::nn

@@ -1,4 +1,8 @@
-// Plan: compiled once per set of requested outputs. Arrays only: the topological order of the
+// Plan: compiled once per set of requested outputs; what a Function (function.hpp) and the graph's
+// own run() and backward() run. Internal: the public face is Function. Its declarations are
+// exported all the same, for dagprop's other libraries and its tests in shared builds.
+//
+// A Plan is compiled once per set of requested outputs. Arrays only: the topological order of the
 // nodes the outputs need, one step per op node with its kernel arguments resolved to addresses in
 // a workspace that lives as long as the plan, so a run allocates nothing. A value that is neither
 // an output nor kept shares its buffer with later values once its last reader has run (see
@@ -16,8 +20,9 @@
 
 #include <dagprop/export.hpp>
 #include <dagprop/node.hpp>
-#include <dagprop/task_partition.hpp>
 #include <dagprop/tensor.hpp>
+
+#include "task_partition.hpp"
 
 DAGPROP_API_BEGIN
 namespace dagprop {
@@ -83,6 +88,11 @@ class Plan {
   // Several at once, in one pass over the steps (bind_output costs a pass per call).
   void bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings);
 
+  // The number of the graph's run that last ran this plan (0: never run). Graph::value() reads a
+  // node from the latest of its own plans that computed it.
+  std::uint64_t last_run() const { return last_run_; }
+  void set_last_run(std::uint64_t run) { last_run_ = run; }
+
  private:
   // Every step's kernel operands (args_) from locations_.
   void point_operands_at_locations();
@@ -101,6 +111,7 @@ class Plan {
   std::size_t workspace_bytes_ = 0;
   std::size_t unshared_workspace_bytes_ = 0;
   TaskPartition tasks_;
+  std::uint64_t last_run_ = 0;
 };
 
 // The nodes that `outputs` depend on, in an order where every node follows its inputs. Computed by
