@@ -2,8 +2,10 @@
 #include <dagprop/graph.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 #include <boost/container/small_vector.hpp>
 
@@ -197,6 +199,29 @@ Expr Graph::constant(double value, DType dtype, std::string_view name) {
 
 Expr Graph::constant(const TensorView& value, std::string_view name) {
   return add_leaf(op_id(LeafOp::constant), name, value);
+}
+
+Expr Graph::labels(std::string_view name, std::int64_t batch, std::int64_t num_classes,
+                   DType dtype) {
+  if (batch < 0 || num_classes < 1 || num_classes > (std::int64_t{1} << 24)) {
+    throw Error("labels('" + std::string(name) + "', batch " + std::to_string(batch) +
+                ", classes " + std::to_string(num_classes) +
+                "): give a batch of at least 0 rows and 1 to 16777216 classes (class indices "
+                "must stay exact in float32)");
+  }
+  const Expr labels = input(name, Shape{batch}, dtype);
+  set_class_labels(labels.id(), num_classes);
+  return labels;
+}
+
+void Graph::set_class_labels(NodeId input, std::int64_t num_classes) {
+  nodes_[input].flags = nodes_[input].flags | NodeFlags::class_labels;
+  label_classes_[input] = num_classes;
+}
+
+std::int64_t Graph::num_classes_of(NodeId id) const {
+  const auto it = label_classes_.find(id);
+  return it == label_classes_.end() ? 0 : it->second;
 }
 
 void Graph::set_requires_grad(Expr input, bool requires_grad) {
@@ -514,6 +539,10 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
                   (full_name_of(slot.node).empty() ? "input" : full_name_of(slot.node)) +
                   ", tensor} among the feeds of run()");
     }
+    if (!found->class_indices.empty()) {
+      feed_class_indices(slot, found->class_indices);
+      continue;
+    }
     if (!(found->value.shape() == shape) || found->value.dtype() != dtype) {
       throw Error("input " + describe(slot.node) + " was fed a " +
                   std::string(dtype_name(found->value.dtype())) + " tensor of shape " +
@@ -521,12 +550,42 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
                   " of shape " + shape.to_string() +
                   " (or build the input with the shape you feed)");
     }
+    if (const std::int64_t classes = num_classes_of(slot.node); classes > 0) {
+      for (std::int64_t row = 0; row < found->value.numel(); ++row)
+        check_class_index(slot.node, row, found->value.at(row), classes);
+    }
     if (found->value.nbytes() > 0)
       std::memcpy(slot.data, found->value.raw(), found->value.nbytes());
   }
   anomaly_node_ = kNoNode;
   plan.set_last_run(++runs_);
   executor_->run(plan, *this);
+}
+
+void Graph::check_class_index(NodeId labels, std::int64_t row, double value,
+                              std::int64_t classes) const {
+  if (value >= 0 && value < static_cast<double>(classes) && value == std::floor(value)) return;
+  std::ostringstream text;
+  text << "input " << describe(labels) << " was fed " << value << " in row " << row
+       << "; class labels are whole numbers in 0.." << classes - 1
+       << " (check the dataset's labels, or build the input with the right class count)";
+  throw Error(text.str());
+}
+
+void Graph::feed_class_indices(const FeedSlot& slot, std::span<const std::int64_t> indices) {
+  const std::int64_t rows = shape_of(slot.node).numel();
+  if (static_cast<std::int64_t>(indices.size()) != rows) {
+    throw Error("input " + describe(slot.node) + " was fed " + std::to_string(indices.size()) +
+                " class indices; it takes " + std::to_string(rows) + ", one per row");
+  }
+  const std::int64_t classes = num_classes_of(slot.node);
+  const TensorView stored(slot.data, shape_of(slot.node), nodes_[slot.node].dtype);
+  for (std::int64_t row = 0; row < rows; ++row) {
+    const std::int64_t index = indices[static_cast<std::size_t>(row)];
+    if (classes > 0 && (index < 0 || index >= classes))
+      check_class_index(slot.node, row, static_cast<double>(index), classes);
+    stored.set(row, static_cast<double>(index));
+  }
 }
 
 std::vector<Tensor> Graph::run(const std::vector<Expr>& outputs, const std::vector<Feed>& feeds) {

@@ -32,6 +32,9 @@ struct GraphInternals {
     graph.run_plan(plan, feeds);
   }
   static Executor& executor(Graph& graph) { return graph.executor(); }
+  static void set_class_labels(Graph& graph, NodeId input, std::int64_t num_classes) {
+    graph.set_class_labels(input, num_classes);
+  }
 };
 
 struct FunctionInternals {

@@ -258,12 +258,26 @@ const OpDef& op_def_one_hot() {
   return def;
 }
 
+// A labels input (Graph::labels) knows its class count: a loss built for another count fails here,
+// where it is built, rather than on the first feed.
+void check_label_classes(Expr labels, std::int64_t classes, const char* op) {
+  const std::int64_t declared = labels.graph().num_classes_of(labels.id());
+  if (declared > 0 && declared != classes) {
+    throw Error(std::string(op) + " of " + std::to_string(classes) + " classes: its labels " +
+                labels.graph().describe(labels.id()) + " were built for " +
+                std::to_string(declared) + " classes; build them with graph.labels(name, batch, " +
+                std::to_string(classes) + ")");
+  }
+}
+
 }  // namespace ops
 
 Expr mse_loss(Expr prediction, Expr target) {
   return ops::make(OpCode::mse_loss, {prediction, target});
 }
 Expr cross_entropy(Expr logits, Expr labels) {
+  if (logits.valid() && labels.valid() && logits.shape().rank() == 2)
+    ops::check_label_classes(labels, logits.shape()[1], "cross_entropy");
   return ops::make(OpCode::cross_entropy, {logits, labels});
 }
 Expr cross_entropy_grad(Expr logits, Expr labels, Expr g) {
@@ -273,6 +287,7 @@ Expr binary_cross_entropy_with_logits(Expr logits, Expr targets) {
   return ops::make(OpCode::binary_cross_entropy_with_logits, {logits, targets});
 }
 Expr one_hot(Expr labels, std::int64_t num_classes) {
+  if (labels.valid()) ops::check_label_classes(labels, num_classes, "one_hot");
   OpAttrs attrs;
   attrs.axis = static_cast<int>(num_classes);
   return ops::make(OpCode::one_hot, {labels}, attrs);

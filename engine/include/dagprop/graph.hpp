@@ -24,15 +24,22 @@ DAGPROP_API_BEGIN
 namespace dagprop {
 
 class Plan;
+struct FeedSlot;
 class Executor;
 class Function;
 struct CompileOptions;
 struct OpDef;
 
-// A value for an input node, for one run.
+// A value for an input node, for one run: a tensor of the input's shape and dtype, or, for an
+// input of class labels (Graph::labels), integer class indices, converted as they are copied in.
 struct Feed {
   Expr input;
   TensorView value;
+  std::span<const std::int64_t> class_indices;  // used instead of `value` when not empty
+
+  static Feed classes(Expr labels, std::span<const std::int64_t> indices) {
+    return {labels, {}, indices};
+  }
 };
 
 struct BackwardOptions {
@@ -64,6 +71,14 @@ class Graph {
   Expr parameter(const TensorView& initial_value);
   Expr constant(double value, DType dtype = DType::f64, std::string_view name = {});
   Expr constant(const TensorView& value, std::string_view name = {});
+  // An input of class labels for `batch` rows, each a class index in [0, num_classes), stored in
+  // `dtype` for the losses that read it (cross_entropy, one_hot). Every feed is checked when it is
+  // copied in: a value that is not a whole number in that range is an error naming the input, the
+  // row and the value. Feed it integers (Feed::classes) or a tensor of whole numbers.
+  Expr labels(std::string_view name, std::int64_t batch, std::int64_t num_classes,
+              DType dtype = DType::f32);
+  // The class count of a labels input; 0 for any other node.
+  std::int64_t num_classes_of(NodeId id) const;
   // Marks an input so that backward() fills its gradient too.
   void set_requires_grad(Expr input, bool requires_grad = true);
 
@@ -196,6 +211,11 @@ class Graph {
   Plan& cached_plan(const std::vector<Expr>& outputs, const std::vector<Expr>& keep = {});
   void run_plan(Plan& plan, const std::vector<Feed>& feeds);
   Executor& executor();
+  // Makes an input one of class labels (labels(), and a graph file that says so).
+  void set_class_labels(NodeId input, std::int64_t num_classes);
+  // Feeding a labels input: integer indices converted into its slot, and the check of one value.
+  void feed_class_indices(const FeedSlot& slot, std::span<const std::int64_t> indices);
+  void check_class_index(NodeId labels, std::int64_t row, double value, std::int64_t classes) const;
   // The graph-owned plan (run()'s cache or a backward graph's) that last computed the node, or
   // null.
   const Plan* latest_plan_computing(NodeId id) const;
@@ -210,6 +230,7 @@ class Graph {
   std::deque<OpAttrs> attrs_;
   std::uint32_t current_scope_ = 0;
   std::unordered_map<std::string, NodeId> parameter_names_;  // full name -> its parameter
+  std::unordered_map<NodeId, std::int64_t> label_classes_;   // labels inputs -> class count
 
   // Leaf values and stored gradients live in fixed blocks that never move, so views stay valid.
   struct FreeBytes {

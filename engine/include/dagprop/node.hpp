@@ -34,6 +34,7 @@ enum class NodeFlags : std::uint8_t {
   none = 0,
   requires_grad = 1,  // an input whose gradient backward() fills
   gradient = 2,       // built by grad(): part of a backward graph
+  class_labels = 4,   // an input of class indices (Graph::labels): checked when fed
 };
 constexpr NodeFlags operator|(NodeFlags a, NodeFlags b) {
   return static_cast<NodeFlags>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));

@@ -26,8 +26,8 @@
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 
-#include "../graph_internals.hpp"
 #include "../base64.hpp"
+#include "../graph_internals.hpp"
 
 namespace dagprop {
 namespace {
@@ -151,6 +151,7 @@ Json node_json(const Graph& graph, NodeId id) {
     if (!attrs.empty()) json["attrs"] = std::move(attrs);
   }
   if (has_flag(node.flags, NodeFlags::requires_grad)) json["requires_grad"] = true;
+  if (const std::int64_t classes = graph.num_classes_of(id); classes > 0) json["classes"] = classes;
   if (has_flag(node.flags, NodeFlags::gradient)) json["gradient"] = true;
   if (graph.is_parameter(id) || graph.is_constant(id)) {
     EncodedTensor encoded = encode_tensor(graph.value(id));
@@ -505,7 +506,7 @@ struct NodeReader {
     if (!node.is_object()) fail(where, "must be an object, not " + json_type(node));
     check_keys(node,
                {"id", "op", "name", "scope", "dtype", "shape", "inputs", "attrs", "requires_grad",
-                "gradient", "data", "crc32"},
+                "classes", "gradient", "data", "crc32"},
                where);
     check_no_crc_before_version_2(node, version, where);
     const std::int64_t id = get_integer(require(node, "id", where), where.field("id"), 0,
@@ -547,6 +548,13 @@ struct NodeReader {
       if (*op != op_id(LeafOp::input))
         fail(where.field("requires_grad"), "is set, but only input nodes carry it");
       graph.set_requires_grad(built);
+    }
+    if (const Json* v = optional_field(node, "classes")) {
+      const Where classes = where.field("classes");
+      if (*op != op_id(LeafOp::input) || shape.rank() != 1)
+        fail(classes, "is set, but only inputs of class labels (rank 1) carry it");
+      GraphInternals::set_class_labels(graph, built.id(),
+                                       get_integer(*v, classes, 1, std::int64_t{1} << 24));
     }
     if (const Json* v = optional_field(node, "gradient");
         v != nullptr && get_bool(*v, where.field("gradient"))) {

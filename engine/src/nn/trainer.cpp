@@ -127,7 +127,7 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
   }
 
   x_ = graph_.input("x", Shape{options.batch_size, train.num_features()}, DType::f32);
-  labels_ = graph_.input("labels", Shape{options.batch_size}, DType::f32);
+  labels_ = graph_.labels("labels", options.batch_size, classes, DType::f32);
   logits_ = apply_model(x_, Mode::train);
   loss_ = graph_.set_name(cross_entropy(logits_, labels_), "loss");
 
@@ -190,7 +190,8 @@ Trainer::EvalHead& Trainer::eval_head(std::int64_t rows) {
   head->features = Tensor(Shape{rows, width}, DType::f32);
   head->labels = Tensor(Shape{rows}, DType::f32);
   head->x = graph_.input("eval_x_" + std::to_string(rows), Shape{rows, width}, DType::f32);
-  head->y = graph_.input("eval_labels_" + std::to_string(rows), Shape{rows}, DType::f32);
+  head->y =
+      graph_.labels("eval_labels_" + std::to_string(rows), rows, logits_.shape()[1], DType::f32);
   head->logits = apply_model(head->x, Mode::eval);
   head->loss = cross_entropy(head->logits, head->y);
   head->function = graph_.compile({head->logits, head->loss});
