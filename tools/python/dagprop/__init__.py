@@ -122,3 +122,8 @@ def _repr_svg_(graph):
 
 
 Graph._repr_svg_ = _repr_svg_
+
+# The classes and the exception print as dagprop.X, where users meet them.
+for _cls in (Error, Expr, GradcheckResult, Graph, LocalGradientFailure, Scope):
+    _cls.__module__ = __name__
+del _cls
