@@ -1,4 +1,5 @@
 // Graph and Expr: building nodes, Python operators, running and backward with numpy feeds.
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -180,7 +181,11 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
       .def(
           "scope",
           [](const GraphPtr& self, const std::string& name) {
-            return PyScope{self, name, std::nullopt};
+            // Held by unique_ptr: a Graph::Scope cannot move.
+            auto scope = std::make_unique<PyScope>();
+            scope->owner = self;
+            scope->name = name;
+            return scope;
           },
           py::arg("name"), "with graph.scope('layer1'): nodes built inside are named layer1/...")
       .def(
@@ -215,12 +220,14 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
       });
 
   py::class_<PyScope>(m, "Scope")
-      .def("__enter__",
-           [](PyScope& s) -> PyScope& {
-             if (s.scope) throw Error("scope '" + s.name + "' is already entered");
-             s.scope.emplace(s.owner->get(), s.name);
-             return s;
-           })
+      .def(
+          "__enter__",
+          [](PyScope& s) -> PyScope& {
+            if (s.scope) throw Error("scope '" + s.name + "' is already entered");
+            s.scope.emplace(s.owner->get(), s.name);
+            return s;
+          },
+          py::return_value_policy::reference_internal)
       .def("__exit__", [](PyScope& s, py::args) {
         s.scope.reset();
         return false;
