@@ -138,3 +138,30 @@ def test_ops_take_their_attributes_as_keywords():
     np.testing.assert_allclose(g.run(D.concat(x, x, axis=0)), np.concatenate([x.value] * 2))
     np.testing.assert_allclose(g.run(D.transpose(x)), x.value.T)
     assert D.relu(x, name="h").name == "h"
+
+
+def test_the_type_stubs_name_every_op_and_class():
+    import ast
+    import pathlib
+
+    stubs = pathlib.Path(D.__file__).with_name("__init__.pyi")
+    tree = ast.parse(stubs.read_text())
+    names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert set(D.ops) <= names
+    assert {"Graph", "Expr", "Error", "grad", "gradcheck"} <= names
+    assert pathlib.Path(D.__file__).with_name("py.typed").exists()
+
+
+def test_a_saved_graph_loads_back_with_its_parameters_and_runs(tmp_path):
+    g, a, (w1, _, _) = seed_neuron()
+    path = tmp_path / "neuron.json"
+    g.save(str(path))
+    h = D.load(str(path))
+    assert h.find("w1").item() == 0.1
+    out = h.node(a.id)  # a graph file keeps the node order
+    assert out.op == "relu"
+    h.backward(out)
+    assert out.item() == pytest.approx(0.47) and h.find("w1").grad == pytest.approx(0.5)
+    assert D.read_json(g.to_json()).find("b").item() == 0.3
+    with pytest.raises(D.Error):
+        D.read_json("{}")

@@ -24,13 +24,16 @@ from ._dagprop import (  # noqa: F401  (re-exports)
     check_local_gradients,
     grad,
     gradcheck,
+    load,
     nn,
     op_table_markdown,
+    read_json,
 )
 
 __all__ = [
     "Error", "Expr", "GradcheckResult", "Graph", "LocalGradientFailure", "Scope", "blas_kernels",
-    "check_local_gradients", "grad", "gradcheck", "nn", "op_table_markdown", "op_table", "ops",
+    "check_local_gradients", "grad", "gradcheck", "load", "nn", "op_table_markdown", "op_table",
+    "ops", "read_json",
 ]
 
 _ATTRS_DOC = (

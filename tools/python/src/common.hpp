@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <dagprop/dagprop.hpp>
@@ -25,7 +26,11 @@ namespace py = pybind11;
 // thread must not grow or read the graph meanwhile (growing reallocates the node arrays the
 // executor reads), so it gets an Error instead of a crash.
 struct PyGraph {
-  PyGraph() { live.fetch_add(1); }
+  PyGraph() : PyGraph(std::make_unique<Graph>()) {}
+  // A graph made elsewhere (a graph file's): the Graph never moves, so expressions stay valid.
+  explicit PyGraph(std::unique_ptr<Graph> made) : owned(std::move(made)), graph(*owned) {
+    live.fetch_add(1);
+  }
   ~PyGraph() { live.fetch_sub(1); }
   PyGraph(const PyGraph&) = delete;
   PyGraph& operator=(const PyGraph&) = delete;
@@ -33,7 +38,8 @@ struct PyGraph {
   // The graph, for work done with the GIL held; throws while another thread runs it.
   Graph& get();
 
-  Graph graph;
+  std::unique_ptr<Graph> owned;
+  Graph& graph;
   std::atomic<bool> busy{false};
   // Graphs alive in this process: the keep-alive tests count them.
   static inline std::atomic<long> live{0};
@@ -106,5 +112,6 @@ void bind_autodiff(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_pictures(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
+void bind_graph_files(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 
 }  // namespace dagprop::python

@@ -17,4 +17,5 @@ PYBIND11_MODULE(_dagprop, m) {
   bind_ops(m);
   bind_nn(m);
   bind_pictures(m, graph);
+  bind_graph_files(m, graph);
 }
