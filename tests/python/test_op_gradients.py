@@ -67,8 +67,10 @@ def test_op_gradient_matches_its_definition(op, label, expectation, build):
 
 def test_every_op_of_the_table_has_a_case():
     covered = {c[0] for c in CASES}
+    # Ops registered from Python by other tests (dagprop.register_op) are test_user_ops.py's.
     missing = [info["name"] for info in D.op_table()
-               if info["grad_kind"] != "leaf" and info["name"] not in covered]
+               if info["grad_kind"] != "leaf" and info["name"] not in covered
+               and "dagprop.register_op" not in info["notes_doc"]]
     assert not missing, f"ops without a case in tests/python/op_cases.py: {missing}"
 
 

@@ -112,6 +112,44 @@ ops = _add_ops()
 __all__ += list(ops)
 
 
+def register_op(name, forward, gradient, arity=None, shape=None, forward_doc=None,
+                gradient_doc=None):
+    """Registers an op written in Python and returns its function (also dagprop.<name>).
+
+    forward(*inputs) -> array: the value, from numpy arrays (copies of the inputs).
+    gradient(g, y, *inputs) -> one array per input (None: no gradient for it): g is the gradient
+        arriving at the output y. Second derivatives through a Python op are not available.
+    arity: the number of inputs (default: forward's positional parameters).
+    shape(*input_shapes) -> tuple: the output's shape (default: the first input's).
+
+    The op is part of the op table like a built-in one: graphs run it (taking the GIL in its
+    kernel), grad and backward differentiate it, gradcheck checks it, pictures draw it. An
+    exception raised in forward or gradient reaches the caller as itself, with a note naming the
+    op; returning the wrong shape or dtype is a dagprop.Error."""
+    import builtins  # this module's own sum, max, min, abs and pow are ops
+    import inspect
+
+    if arity is None:
+        parameters = inspect.signature(forward).parameters.values()
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        arity = builtins.sum(p.kind in positional for p in parameters)
+    _dagprop._register_op(
+        name, forward, gradient, arity, shape,
+        forward_doc or f"y = {getattr(forward, '__qualname__', 'forward')}(*inputs) (Python)",
+        gradient_doc or f"dx = {getattr(gradient, '__qualname__', 'gradient')}(g, y, *inputs) "
+        "(Python)")
+    global ops
+    for info in _dagprop._op_table():
+        if info["name"] in (name, name + "_grad"):
+            globals()[info["name"]] = _make_op(info)
+            ops += (info["name"],)
+            __all__.append(info["name"])
+    return globals()[name]
+
+
+__all__.append("register_op")
+
+
 def _repr_svg_(graph):
     """The graph as SVG, with its values and gradients: Jupyter shows a Graph this way."""
     import os

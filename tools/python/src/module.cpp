@@ -18,4 +18,5 @@ PYBIND11_MODULE(_dagprop, m) {
   bind_nn(m);
   bind_pictures(m, graph);
   bind_graph_files(m, graph);
+  bind_user_ops(m);
 }
