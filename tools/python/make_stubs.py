@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 nn: Any  # the optimizers and initializers (dagprop.nn.SGD, Adam, AdamW, initialize)
+data: Any  # datasets as numpy arrays (dagprop.data.fashion_mnist, synthetic, load_csv)
 
 ArrayLike = Union[float, int, npt.ArrayLike]
 Feeds = Optional[Mapping["Expr", ArrayLike]]
@@ -85,6 +86,7 @@ class Graph:
     def _repr_svg_(self) -> str: ...
     def save(self, path: str, values: bool = ..., gradients: bool = ...) -> None: ...
     def to_json(self, values: bool = ..., gradients: bool = ...) -> str: ...
+    def analyze_parallelism(self, outputs: Sequence[Expr]) -> dict[str, Any]: ...
 
 class GradcheckResult:
     ok: bool

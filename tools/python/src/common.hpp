@@ -114,5 +114,6 @@ void bind_nn(py::module_& m);
 void bind_pictures(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_graph_files(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_user_ops(py::module_& m);
+void bind_data(py::module_& m);
 
 }  // namespace dagprop::python

@@ -213,6 +213,24 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
       .def_property(
           "anomaly_mode", [](const GraphPtr& self) { return self->get().anomaly_mode(); },
           [](const GraphPtr& self, bool on) { self->get().set_anomaly_mode(on); })
+      .def(
+          "analyze_parallelism",
+          [](const GraphPtr& self, const std::vector<PyExpr>& outputs) {
+            const ParallelismReport r = analyze_parallelism(self->get(), unwrap(outputs));
+            py::dict d;
+            d["num_nodes"] = r.num_nodes;
+            d["work"] = r.work;
+            d["span"] = r.span;
+            d["parallelism"] = r.parallelism;
+            py::list path;
+            for (NodeId id : r.critical_path) path.append(wrap(self, self->graph.expr(id)));
+            d["critical_path"] = path;
+            d["report"] = r.to_string(self->graph);
+            return d;
+          },
+          py::arg("outputs"),
+          "Work, span (estimated nanoseconds), their ratio and the critical path of the plan "
+          "for these outputs, as a dict (report: the same in a few lines).")
       .def_property_readonly("anomaly_node", [](const GraphPtr& self) -> py::object {
         const NodeId id = self->get().anomaly_node();
         if (id == kNoNode) return py::none();

@@ -19,4 +19,5 @@ PYBIND11_MODULE(_dagprop, m) {
   bind_pictures(m, graph);
   bind_graph_files(m, graph);
   bind_user_ops(m);
+  bind_data(m);
 }
