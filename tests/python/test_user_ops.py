@@ -106,3 +106,8 @@ def test_second_derivatives_through_a_python_op_are_refused_in_words():
 def test_a_taken_name_is_refused():
     with pytest.raises(D.Error, match=r"an op named 'tanh' .* is already registered"):
         D.register_op("tanh", lambda x: x, lambda g, y, x: [g])
+
+
+def test_a_name_of_the_package_is_refused():
+    with pytest.raises(D.Error, match=r"'grad' is already a name in dagprop"):
+        D.register_op("grad", lambda x: x, lambda g, y, x: [g])

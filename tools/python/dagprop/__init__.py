@@ -130,6 +130,8 @@ def register_op(name, forward, gradient, arity=None, shape=None, forward_doc=Non
     import builtins  # this module's own sum, max, min, abs and pow are ops
     import inspect
 
+    if name in globals():  # an op function must not hide Graph, grad, nn, ...
+        raise Error(f"register_op: '{name}' is already a name in dagprop; pick another")
     if arity is None:
         parameters = inspect.signature(forward).parameters.values()
         positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
