@@ -21,19 +21,24 @@ configure_and_build() {  # build-dir, extra cmake arguments... (builds $target, 
 
 case "$mode" in
   demo)
-    configure_and_build build -DCMAKE_BUILD_TYPE=Release -DDAGPROP_BUILD_TESTS=OFF
+    configure_and_build build -DCMAKE_BUILD_TYPE=Release -DDAGPROP_BUILD_TESTS=OFF \
+      -DPython_EXECUTABLE=/usr/bin/python3
     ./build/tools/dagprop demo
+    # The seed neuron from Python (docs/python.md).
+    PYTHONPATH=build/tools/python /usr/bin/python3 docs/examples/seed_neuron.py
     ;;
   test)
-    configure_and_build build -DCMAKE_BUILD_TYPE=Release
+    configure_and_build build -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3
     ctest --test-dir build --output-on-failure -j "$jobs"
+    # The sanitizer builds leave the Python package out: the interpreter is not instrumented.
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug "-DDAGPROP_SANITIZE=address;undefined" \
-      -DDAGPROP_BUILD_TOOLS=OFF -DDAGPROP_BUILD_EXAMPLES=OFF
+      -DDAGPROP_BUILD_TOOLS=OFF -DDAGPROP_BUILD_EXAMPLES=OFF -DDAGPROP_BUILD_PYTHON=OFF
     # The 10-million-node chain needs tens of gigabytes under ASan; it runs in the Release build.
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE long
     # The TBB executor's tests under ThreadSanitizer (tests/tsan.supp says what it ignores in TBB).
     target=dagprop_parallel_tests configure_and_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DDAGPROP_SANITIZE=thread -DDAGPROP_BUILD_TOOLS=OFF -DDAGPROP_BUILD_EXAMPLES=OFF
+      -DDAGPROP_SANITIZE=thread -DDAGPROP_BUILD_TOOLS=OFF -DDAGPROP_BUILD_EXAMPLES=OFF \
+      -DDAGPROP_BUILD_PYTHON=OFF
     ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L parallel
     ;;
   *)
