@@ -167,3 +167,61 @@ def test_a_saved_graph_loads_back_with_its_parameters_and_runs(tmp_path):
     assert D.read_json(g.to_json()).find("b").item() == 0.3
     with pytest.raises(D.Error):
         D.read_json("{}")
+
+
+def test_a_compiled_function_keeps_its_values_whatever_else_runs():
+    g = D.Graph()
+    x = g.input((3,), name="x")
+    doubled, squared = x * 2.0, x * x
+    f = g.compile(doubled)
+    h = g.compile([squared])
+    f.run({x: np.array([1.0, 2.0, 3.0])})
+    h.run({x: np.array([-1.0, 5.0, 0.5])})
+    g.run(squared, {x: np.array([9.0, 9.0, 9.0])})
+    np.testing.assert_array_equal(f.value(doubled), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(h.value(squared), [1.0, 25.0, 0.25])
+    np.testing.assert_array_equal(f({x: np.array([0.5, 0.5, 0.5])}), [1.0, 1.0, 1.0])
+    assert f.has_run and f.num_steps == 1 and f.outputs[0] == doubled
+    view = f.value(doubled)
+    del f  # the view keeps its Function (and the graph) alive
+    np.testing.assert_array_equal(view, [1.0, 1.0, 1.0])
+
+
+def test_a_function_names_what_it_cannot_read():
+    g = D.Graph()
+    x = g.input((2,), name="x")
+    y = D.exp(x)
+    f = g.compile(D.sum(y))
+    with pytest.raises(D.Error, match="has not completed a run yet"):
+        f.value(f.outputs[0])
+    f.run({x: np.zeros(2)})
+    with pytest.raises(D.Error, match="keep"):
+        f.value(y)
+    kept = g.compile(D.sum(y), keep=[y])
+    kept.run({x: np.zeros(2)})
+    np.testing.assert_array_equal(kept.value(y), [1.0, 1.0])
+
+
+def test_backward_retains_inner_gradients_on_request():
+    g = D.Graph()
+    w = g.parameter(np.array([0.5, -1.0]), name="w")
+    h = D.tanh(w * 2.0)
+    loss = D.sum(h * h)
+    g.backward(loss, retain_grad=[h])
+    t = np.tanh(np.array([1.0, -2.0]))
+    np.testing.assert_allclose(h.grad, 2 * t, rtol=1e-15)
+    np.testing.assert_allclose(w.grad, 2 * t * (1 - t * t) * 2.0, rtol=1e-14)
+
+
+def test_labels_take_integer_arrays_and_reject_what_is_not_a_class():
+    g = D.Graph()
+    logits = g.parameter(np.array([[2.0, -1.0, 0.5], [0.0, 1.0, 3.0]]), name="logits")
+    labels = g.labels(2, 3, name="labels", dtype=np.float64)
+    loss = D.cross_entropy(logits, labels)
+    from_ints = g.run(loss, {labels: np.array([0, 2])})
+    from_floats = g.run(loss, {labels: np.array([0.0, 2.0])})
+    assert from_ints == from_floats
+    with pytest.raises(D.Error, match=r"was fed 3 in row 1; class labels are whole numbers in 0..2"):
+        g.run(loss, {labels: np.array([0, 3], dtype=np.int32)})
+    with pytest.raises(D.Error, match=r"was fed 0.5 in row 0"):
+        g.run(loss, {labels: np.array([0.5, 1.0])})

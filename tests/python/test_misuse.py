@@ -169,7 +169,7 @@ def test_reading_a_gradient_before_backward_says_what_to_do():
 def test_reading_a_value_that_no_run_computed_says_what_to_do():
     g = D.Graph()
     w = g.parameter(1.0, name="w")
-    with pytest.raises(D.Error, match=r"has no value yet: run a plan that computes it first"):
+    with pytest.raises(D.Error, match=r"has no value yet from the graph.s run\(\) or backward\(\): run it first"):
         (w * 2).value
 
 

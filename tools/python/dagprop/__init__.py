@@ -16,6 +16,7 @@ from . import _dagprop
 from ._dagprop import (  # noqa: F401  (re-exports)
     Error,
     Expr,
+    Function,
     GradcheckResult,
     Graph,
     LocalGradientFailure,
@@ -32,7 +33,7 @@ from ._dagprop import (  # noqa: F401  (re-exports)
 )
 
 __all__ = [
-    "Error", "Expr", "GradcheckResult", "Graph", "LocalGradientFailure", "Scope", "blas_kernels",
+    "Error", "Expr", "Function", "GradcheckResult", "Graph", "LocalGradientFailure", "Scope", "blas_kernels",
     "check_local_gradients", "data", "grad", "gradcheck", "load", "nn", "op_table_markdown", "op_table",
     "ops", "read_json",
 ]

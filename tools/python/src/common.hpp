@@ -76,6 +76,8 @@ py::tuple shape_to_python(const Shape& shape);
 
 // A numpy array over dagprop's memory, without a copy; the array keeps `owner` alive.
 py::array view_as_array(const TensorView& view, const GraphPtr& owner);
+// A numpy array over dagprop's memory that keeps `owner` (any Python object) alive.
+py::array view_kept_by(const TensorView& view, py::object owner);
 // A numpy array that owns a tensor's elements (moved, not copied).
 py::array tensor_as_array(Tensor tensor);
 
@@ -115,5 +117,6 @@ void bind_pictures(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_graph_files(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_user_ops(py::module_& m);
 void bind_data(py::module_& m);
+void bind_functions(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 
 }  // namespace dagprop::python

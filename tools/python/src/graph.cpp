@@ -129,7 +129,7 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
       .def(
           "backward",
           [](const GraphPtr& self, const PyExpr& loss, py::handle feeds_obj, py::handle seed,
-             bool accumulate, std::vector<PyExpr> keep) {
+             bool accumulate, std::vector<PyExpr> keep, std::vector<PyExpr> retain_grad) {
             if (loss.owner != self) {
               throw Error("backward: " + loss.owner->graph.describe(loss.expr.id()) +
                           " belongs to another Graph");
@@ -139,6 +139,7 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
             BackwardOptions options;
             options.accumulate = accumulate;
             options.keep = unwrap(keep);
+            options.retain_grad = unwrap(retain_grad);
             std::optional<BorrowedTensor> seed_tensor;
             if (!seed.is_none()) seed_tensor = borrow_tensor(seed, loss.expr.dtype());
             BusyGraph busy(*self);
@@ -151,10 +152,24 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
           },
           py::arg("loss"), py::arg("feeds") = py::none(), py::arg("seed") = py::none(),
           py::arg("accumulate") = false, py::arg("keep") = std::vector<PyExpr>{},
+          py::arg("retain_grad") = std::vector<PyExpr>{},
           "Computes loss and stores the gradient of every parameter (and input with "
           "requires_grad) it depends on: read them as expr.grad. A non-scalar loss needs a seed "
-          "of its shape. keep: nodes whose values stay readable afterwards. The GIL is released "
-          "while the graph runs.")
+          "of its shape. keep: nodes whose values stay readable afterwards. retain_grad: inner "
+          "nodes whose gradients are stored too (expr.grad), until the next backward. The GIL is "
+          "released while the graph runs.")
+      .def(
+          "labels",
+          [](const GraphPtr& self, std::int64_t batch, std::int64_t num_classes,
+             std::optional<std::string> name, py::handle dtype) {
+            const DType d = dtype.is_none() ? DType::f32 : dtype_from_python(dtype);
+            return wrap(self, self->get().labels(name.value_or(""), batch, num_classes, d));
+          },
+          py::arg("batch"), py::arg("num_classes"), py::arg("name") = py::none(),
+          py::arg("dtype") = py::none(),
+          "An input of class labels for cross_entropy and one_hot: fed an integer array (or whole "
+          "numbers), every value checked to be a class index in [0, num_classes) as it is fed. "
+          "Stored as float32 unless dtype says otherwise.")
       .def("zero_grad", [](const GraphPtr& self) { self->get().zero_grad(); })
       .def("parameters",
            [](const GraphPtr& self) {

@@ -20,4 +20,5 @@ PYBIND11_MODULE(_dagprop, m) {
   bind_graph_files(m, graph);
   bind_user_ops(m);
   bind_data(m);
+  bind_functions(m, graph);
 }

@@ -100,6 +100,12 @@ BorrowedTensor borrow_array(py::array array, bool copied) {
 
 }  // namespace
 
+py::array view_kept_by(const TensorView& view, py::object owner) {
+  auto* keep = new py::object(std::move(owner));
+  py::capsule base(keep, [](void* p) { delete static_cast<py::object*>(p); });
+  return array_over(view, base);
+}
+
 py::array view_as_array(const TensorView& view, const GraphPtr& owner) {
   auto* keep = new GraphPtr(owner);
   py::capsule base(keep, [](void* p) { delete static_cast<GraphPtr*>(p); });
@@ -171,6 +177,21 @@ Feeds feeds_from_python(const PyGraph& graph, py::handle feeds) {
     if (input.owner.get() != &graph) {
       throw Error("feed: " + input.owner->graph.describe(input.expr.id()) +
                   " belongs to another Graph");
+    }
+    // Integer class indices for an input of labels (Graph.labels): passed as they are, checked and
+    // converted by the engine as it copies them in.
+    if (graph.graph.num_classes_of(input.expr.id()) > 0 && py::isinstance<py::array>(value)) {
+      py::array a = py::reinterpret_borrow<py::array>(value);
+      const char kind = a.dtype().kind();
+      if (kind == 'i' || kind == 'u') {
+        py::array indices = numpy().attr("ascontiguousarray")(a, numpy().attr("int64"));
+        const auto* first = static_cast<const std::int64_t*>(indices.data());
+        out.feeds.push_back(Feed::classes(
+            input.expr,
+            std::span<const std::int64_t>(first, static_cast<std::size_t>(indices.size()))));
+        out.keep.push_back(std::move(indices));
+        continue;
+      }
     }
     BorrowedTensor borrowed = borrow_feed(graph.graph, input.expr, value);
     out.feeds.push_back({input.expr, borrowed.view});
