@@ -1,5 +1,6 @@
-// The activations' formulas live once (<dagprop/activation_formulas.hpp>): the graph's ops, the
-// scalar tape and the layers' derivative tables agree with them, and with each other, to the bit.
+// The activations' formulas live once (<dagprop/activation_formulas.hpp>): the graph's ops and
+// the scalar tape agree with them, and with each other, to the bit (the activation study's
+// derivative table is checked in tests/tools/unit_probe_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +9,6 @@
 
 #include <dagprop/activation_formulas.hpp>
 #include <dagprop/dagprop.hpp>
-#include <dagprop/nn/activation.hpp>
 #include <dagprop/scalar_tape.hpp>
 
 namespace dagprop {
@@ -65,18 +65,6 @@ TEST(ActivationFormulas, TheOpsFollowTheSharedFormulas) {
   EXPECT_NEAR(formulas::softplus(-40.0) / std::exp(-40.0), 1.0, 1e-15);
   EXPECT_EQ(formulas::sigmoid(800.0), 1.0);
   EXPECT_EQ(formulas::sigmoid(-800.0), 0.0);
-}
-
-TEST(ActivationFormulas, LayersMeasureSaturationWithTheOpsDerivatives) {
-  for (const double y : {0.0, 0.1, 0.5, 0.9, 1.0}) {
-    EXPECT_EQ(nn::activation_by_name("sigmoid").derivative_from_output(y),
-              formulas::sigmoid_backward(y, 1.0));
-    EXPECT_EQ(nn::activation_by_name("tanh").derivative_from_output(y),
-              formulas::tanh_backward(y, 1.0));
-  }
-  EXPECT_EQ(formulas::sigmoid_backward(0.5, 1.0),
-            nn::activation_by_name("sigmoid").peak_derivative);
-  EXPECT_EQ(formulas::tanh_backward(0.0, 1.0), nn::activation_by_name("tanh").peak_derivative);
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "gnuplot.hpp"
 #include "options.hpp"
 #include "progress.hpp"
+#include "unit_probe.hpp"
 
 namespace dagprop::cli {
 namespace {
@@ -37,6 +38,7 @@ struct StudyCommand {
   std::uint64_t first_seed = 1;
   double threshold = 0.85;
   std::int64_t probes_per_epoch = 10;
+  std::int64_t probe_examples = 512;
   std::string out = "runs/study-activations";
   bool no_plots = false;
 };
@@ -46,6 +48,7 @@ struct Run {
   std::uint64_t seed = 0;
   std::string failure;  // empty: trained; otherwise the error that stopped it
   nn::TrainHistory history;
+  std::vector<study::ProbeRecord> probes;
 };
 
 // One activation's runs over all seeds, summarized.
@@ -124,11 +127,11 @@ Summary summarize(const nn::Activation& activation, const std::vector<Run>& runs
   s.epochs_to_threshold = s.reached > 0 ? reached_epochs / s.reached : 0.0;
 
   const std::vector<std::int64_t> units = hidden_units(c);
-  const std::size_t probes = s.runs.front()->history.probes.size();
+  const std::size_t probes = s.runs.front()->probes.size();
   for (std::size_t p = 0; p < probes; ++p) {
     std::vector<double> row, low, high;
     for (const Run* r : s.runs) {
-      const nn::ProbeRecord& probe = r->history.probes[p];
+      const study::ProbeRecord& probe = r->probes[p];
       std::vector<double> values{probe.epoch, probe.train_loss};
       values.insert(values.end(), probe.gradient_norm.begin(), probe.gradient_norm.end());
       values.push_back(overall(probe.dead_fraction, units));
@@ -197,7 +200,7 @@ void write_run_tables(const std::filesystem::path& out, const std::vector<Run>& 
             << format_number(last.test.accuracy) << ',' << format_number(best) << ','
             << (reached > 0 ? std::to_string(reached) : "") << '\n';
     timing << key << ',' << format_number(r.history.seconds, 3) << '\n';
-    for (const nn::ProbeRecord& p : r.history.probes) {
+    for (const study::ProbeRecord& p : r.probes) {
       probes << key << ',' << p.step << ',' << format_number(p.epoch, 4) << ','
              << format_number(p.train_loss);
       for (const double v : p.gradient_norm) probes << ',' << format_number(v, 8);
@@ -289,10 +292,10 @@ Series curve_series(std::size_t k) {
 }
 
 bool dies(const nn::Activation& a) {
-  return a.failure == nn::UnitFailure::dead;
+  return study::unit_health_of(a.name).failure == study::UnitFailure::dead;
 }
 bool saturates(const nn::Activation& a) {
-  return a.failure == nn::UnitFailure::saturated;
+  return study::unit_health_of(a.name).failure == study::UnitFailure::saturated;
 }
 
 // The run's settings, for every figure's title: what was trained, how, and over which seeds.
@@ -399,7 +402,7 @@ void write_report(const std::filesystem::path& out, const StudyCommand& c, const
      << " epochs, seeds " << c.first_seed << ".." << c.first_seed + c.seeds - 1
      << " (initialization and batch order; the data and its split are the same for every run)\n"
      << "- Probes: " << c.probes_per_epoch << " per epoch; gradient norms are averaged over the "
-     << "steps between probes, unit statistics are measured on " << c.training.probe_examples
+     << "steps between probes, unit statistics are measured on " << c.probe_examples
      << " fixed training examples\n"
      << "- Wall time: " << format_number(total_seconds, 0) << " s for "
      << summaries.size() * static_cast<std::size_t>(c.seeds)
@@ -508,7 +511,7 @@ void run_study(const StudyCommand& c) {
   nn::TrainOptions options = c.training;
   const std::int64_t steps_per_epoch =
       d.train.size() / std::max<std::int64_t>(1, options.batch_size);
-  options.probe_every = std::max<std::int64_t>(1, steps_per_epoch / c.probes_per_epoch);
+  const std::int64_t probe_every = std::max<std::int64_t>(1, steps_per_epoch / c.probes_per_epoch);
   std::printf("%s\nmodel %s, %d epochs, %zu activations x %d seeds\n", d.description.c_str(),
               layer_sizes(d, options).c_str(), options.epochs, chosen.size(), c.seeds);
 
@@ -526,9 +529,15 @@ void run_study(const StudyCommand& c) {
       try {
         nn::Trainer trainer(d.train, d.test, options, d.validation ? &*d.validation : nullptr);
         num_threads = trainer.graph().num_threads();
+        study::UnitProbe probe(trainer, d.train, probe_every, c.probe_examples);
         run.history = trainer.fit(
-            {.on_step = [&](const nn::StepReport& r) { progress.on_step(r); },
+            {.on_step =
+                 [&](const nn::StepReport& r) {
+                   probe.on_step(r);
+                   progress.on_step(r);
+                 },
              .on_epoch = [&](const nn::EpochRecord& e) { progress.on_epoch(e, options.epochs); }});
+        run.probes = probe.records();
       } catch (const Error& e) {
         // One diverging activation must not cost the whole study: record it and go on.
         run.failure = e.what();
@@ -597,7 +606,7 @@ void add_study_command(CLI::App& app) {
       ->capture_default_str()
       ->check(whole_number_from_to(1, 1000));
   activations
-      ->add_option("--probe-examples", command->training.probe_examples,
+      ->add_option("--probe-examples", command->probe_examples,
                    "Training examples the unit statistics are measured on")
       ->capture_default_str()
       ->check(whole_number_from_to(1, 100000));

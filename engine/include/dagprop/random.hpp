@@ -30,5 +30,12 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
+// Independent streams derived from one seed (the trainer's initialization, batch order, and a
+// study's probe sample are streams 0, 1 and 2), so that changing how one of them draws never
+// shifts the others.
+inline std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
+  return SplitMix64(seed ^ (0xD1B54A32D192ED03ULL * (stream + 1))).next();
+}
+
 }  // namespace dagprop
 DAGPROP_API_END

@@ -3,7 +3,6 @@
 
 #include <array>
 
-#include <dagprop/activation_formulas.hpp>
 #include <dagprop/ops.hpp>
 
 #include "../unknown_name.hpp"
@@ -19,25 +18,16 @@ Expr elu_default(Expr x) {
   return elu(x);
 }
 
-// The local derivatives the ops use, for an incoming gradient of 1.
-double sigmoid_derivative(double y) {
-  return formulas::sigmoid_backward(y, 1.0);
-}
-double tanh_derivative(double y) {
-  return formulas::tanh_backward(y, 1.0);
-}
-
 const std::array<Activation, 9> kActivations{{
-    {"step_ste", dagprop::step_ste, Init::glorot_uniform, UnitFailure::dead},
-    {"sigmoid", dagprop::sigmoid, Init::glorot_uniform, UnitFailure::saturated, sigmoid_derivative,
-     0.25},
-    {"tanh", dagprop::tanh, Init::glorot_uniform, UnitFailure::saturated, tanh_derivative, 1.0},
-    {"relu", dagprop::relu, Init::he_uniform, UnitFailure::dead},
-    {"leaky_relu", leaky_relu_default, Init::he_uniform, UnitFailure::dead},
-    {"elu", elu_default, Init::he_uniform, UnitFailure::dead},
-    {"gelu", dagprop::gelu, Init::he_uniform, UnitFailure::dead},
-    {"silu", dagprop::silu, Init::he_uniform, UnitFailure::dead},
-    {"softplus", dagprop::softplus, Init::he_uniform, UnitFailure::dead},
+    {"step_ste", dagprop::step_ste, Init::glorot_uniform},
+    {"sigmoid", dagprop::sigmoid, Init::glorot_uniform},
+    {"tanh", dagprop::tanh, Init::glorot_uniform},
+    {"relu", dagprop::relu, Init::he_uniform},
+    {"leaky_relu", leaky_relu_default, Init::he_uniform},
+    {"elu", elu_default, Init::he_uniform},
+    {"gelu", dagprop::gelu, Init::he_uniform},
+    {"silu", dagprop::silu, Init::he_uniform},
+    {"softplus", dagprop::softplus, Init::he_uniform},
 }};
 
 const std::array<std::string_view, 9> kNames = [] {

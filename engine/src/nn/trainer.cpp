@@ -22,24 +22,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Independent streams for initialization, batch order and the probe sample, derived from one seed
-// so that changing how one of them draws never shifts the others.
-std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
-  return SplitMix64(seed ^ (0xD1B54A32D192ED03ULL * (stream + 1))).next();
-}
-
-// Summed in double, in index order: the same gradient always gives the same norm.
-template <class T>
-double l2_norm(const T* values, std::int64_t n) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(values[i]) * values[i];
-  return std::sqrt(sum);
-}
-double l2_norm(const TensorView& t) {
-  return t.dtype() == DType::f32 ? l2_norm(t.data<float>(), t.numel())
-                                 : l2_norm(t.data<double>(), t.numel());
-}
-
 void check_options(const TrainOptions& o, const data::Dataset& train) {
   auto fail = [](const std::string& message) { throw Error("training options: " + message); };
   if (o.epochs < 1 || o.epochs > 100000) {
@@ -51,12 +33,6 @@ void check_options(const TrainOptions& o, const data::Dataset& train) {
   }
   if (o.eval_batch_size < 1) {
     fail("eval_batch_size = " + std::to_string(o.eval_batch_size) + "; use at least 1");
-  }
-  if (o.probe_every < 0 || o.probe_examples < 1) {
-    fail("probe_every = " + std::to_string(o.probe_every) +
-         " and probe_examples = " + std::to_string(o.probe_examples) +
-         "; use probe_every >= 0 (0: no probes) and "
-         "probe_examples >= 1");
   }
 }
 
@@ -119,11 +95,6 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
                   train.name + "' has " + std::to_string(classes) +
                   " classes; end the model with 'dense " + std::to_string(classes) + "'");
     }
-    if (options.probe_every > 0) {
-      throw Error(
-          "unit probes (probe_every) read an Mlp's hidden layers; train without --model "
-          "to probe units");
-    }
   }
 
   x_ = graph_.input("x", Shape{options.batch_size, train.num_features()}, DType::f32);
@@ -136,14 +107,6 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
     const std::int64_t rows = std::min(options.eval_batch_size, d->size());
     eval_head(rows);
     if (d->size() % rows != 0) eval_head(d->size() % rows);
-  }
-
-  if (options.probe_every > 0) {
-    const data::Dataset sample =
-        data::sample(train, options.probe_examples, stream_seed(options.seed, 2));
-    probe_features_ = sample.features;
-    probe_x_ = graph_.input("probe_x", probe_features_.shape(), DType::f32);
-    probe_nodes_ = model_->apply(probe_x_);
   }
 }
 
@@ -166,10 +129,6 @@ std::vector<Expr> Trainer::checkpointed_tensors() {
     for (const Expr& state : sequential_->state()) tensors.push_back(state);
   }
   return tensors;
-}
-
-std::vector<Expr> Trainer::weights() const {
-  return model_ ? model_->weights() : sequential_->weights();
 }
 
 const Mlp& Trainer::model() const {
@@ -215,50 +174,6 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
 
-ProbeRecord Trainer::probe(std::int64_t step, double epoch, double train_loss,
-                           const std::vector<double>& gradient_norm_sums, std::int64_t steps) {
-  ProbeRecord record;
-  record.step = step;
-  record.epoch = epoch;
-  record.train_loss = train_loss;
-  for (const double sum : gradient_norm_sums)
-    record.gradient_norm.push_back(sum / static_cast<double>(std::max<std::int64_t>(steps, 1)));
-  if (probe_nodes_.hidden.empty()) return record;
-
-  if (!probe_function_.valid()) {
-    std::vector<Expr> outputs;
-    for (const DenseNodes& layer : probe_nodes_.hidden) {
-      outputs.push_back(layer.pre_activation);
-      outputs.push_back(layer.output);
-    }
-    probe_function_ = graph_.compile(outputs);
-  }
-  probe_function_.run({{probe_x_, probe_features_}});
-  const Activation& activation = model_->activation();
-  for (const DenseNodes& layer : probe_nodes_.hidden) {
-    const TensorView z = probe_function_.value(layer.pre_activation),
-                     a = probe_function_.value(layer.output);
-    const std::int64_t examples = z.shape()[0], units = z.shape()[1];
-    std::int64_t dead = 0;
-    for (std::int64_t j = 0; j < units; ++j) {
-      bool active = false;
-      for (std::int64_t i = 0; i < examples && !active; ++i) active = z.at(i * units + j) > 0.0;
-      if (!active) ++dead;
-    }
-    record.dead_fraction.push_back(static_cast<double>(dead) / static_cast<double>(units));
-    if (activation.derivative_from_output != nullptr) {
-      const double flat = 0.1 * activation.peak_derivative;
-      std::int64_t saturated = 0;
-      for (std::int64_t k = 0; k < a.numel(); ++k) {
-        if (activation.derivative_from_output(a.at(k)) < flat) ++saturated;
-      }
-      record.saturated_fraction.push_back(static_cast<double>(saturated) /
-                                          static_cast<double>(a.numel()));
-    }
-  }
-  return record;
-}
-
 Optimizer& Trainer::optimizer() {
   if (!optimizer_) {
     optimizer_ = make_optimizer(options_.optimizer, parameters(), options_.optimizer_settings);
@@ -285,15 +200,10 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   Optimizer& optimizer = this->optimizer();
   const LrSchedule schedule = this->schedule();
   const std::vector<Feed> feeds{{x_, batches.features()}, {labels_, batches.labels()}};
-  const std::vector<Expr> weights = this->weights();
-  const bool probing = o.probe_every > 0;
 
   Position& p = position_;
   TrainHistory& history = p.history;
   history.complete = false;
-  std::int64_t window_steps = 0;
-  double window_loss = 0.0;
-  std::vector<double> window_norms(weights.size(), 0.0);
   // The accuracy is read from the logits the backward run leaves behind.
   BackwardOptions keep_logits;
   keep_logits.keep = {logits_};
@@ -326,22 +236,7 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
       if (sequential_) sequential_->end_training_step();
       ++p.step;
       ++p.global_step;
-      if (probing) {
-        for (std::size_t l = 0; l < weights.size(); ++l)
-          window_norms[l] += l2_norm(weights[l].grad());
-        window_loss += loss;
-        ++window_steps;
-      }
       optimizer.step();
-      if (probing && p.global_step % o.probe_every == 0) {
-        history.probes.push_back(probe(
-            p.global_step,
-            static_cast<double>(p.global_step) / static_cast<double>(batches.batches_per_epoch()),
-            window_loss / static_cast<double>(window_steps), window_norms, window_steps));
-        std::fill(window_norms.begin(), window_norms.end(), 0.0);
-        window_loss = 0.0;
-        window_steps = 0;
-      }
       if (callbacks.on_step) {
         callbacks.on_step({.epoch = p.epoch + 1,
                            .epochs = o.epochs,
@@ -349,7 +244,8 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
                            .steps_per_epoch = batches.batches_per_epoch(),
                            .global_step = p.global_step,
                            .batch_size = o.batch_size,
-                           .mean_loss = p.loss_sum / static_cast<double>(p.step)});
+                           .mean_loss = p.loss_sum / static_cast<double>(p.step),
+                           .loss = loss});
       }
       if (callbacks.stop_requested && callbacks.stop_requested()) {
         history.seconds = seconds_since(fit_start);
@@ -411,11 +307,6 @@ std::string describe_tensor(const std::string& name, const Tensor& t) {
 }  // namespace
 
 Checkpoint Trainer::checkpoint(const std::string& run_settings) {
-  if (options_.probe_every > 0) {
-    throw Error(
-        "Trainer::checkpoint: checkpoints do not carry the unit probes' running sums; train "
-        "with probe_every = 0 to checkpoint");
-  }
   const Position& p = position_;
   Optimizer& optimizer = this->optimizer();
   Checkpoint c;
@@ -448,7 +339,6 @@ void Trainer::restore(const Checkpoint& c) {
                 "; resume with the options, data and dagprop version that wrote it");
   };
   const TrainOptions& o = options_;
-  if (o.probe_every > 0) fail("unit probes (probe_every > 0) cannot be resumed");
   if (c.epochs != o.epochs) {
     fail("it is of a run of " + std::to_string(c.epochs) + " epochs, this one has " +
          std::to_string(o.epochs));

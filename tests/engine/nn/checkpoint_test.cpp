@@ -181,14 +181,6 @@ TEST(Checkpoint, RestoreRefusesAnotherSeedOptimizerOrLength) {
   EXPECT_THAT(error_with(epochs), HasSubstr("a run of 3 epochs, this one has 4"));
 }
 
-TEST(Checkpoint, ProbingTrainerCannotCheckpoint) {
-  const Moons data;
-  TrainOptions o = options_for("adam");
-  o.probe_every = 3;
-  Trainer trainer(data.train, data.test, o);
-  EXPECT_THROW(trainer.checkpoint(""), Error);
-}
-
 // ---------------------------------------------------------------- the file as untrusted input
 
 std::string small_checkpoint_text() {

@@ -1,7 +1,8 @@
 // Trainer: mini-batch training of an Mlp classifier with cross-entropy, an optimizer and a
 // learning-rate schedule, evaluated after every epoch. One graph holds the model applied to the
-// training batch, to the evaluation batches and to a probe batch, all sharing the same parameter
-// nodes; each part's plan is compiled once and replayed. Everything is seeded: the same options
+// training batch and to the evaluation batches (and whatever a caller adds, such as the activation
+// study's probe batch), all sharing the same parameter nodes; each part is compiled once and
+// replayed. Everything is seeded: the same options
 // and data give the same numbers (only the wall-clock fields differ between runs).
 #pragma once
 
@@ -42,11 +43,6 @@ struct TrainOptions {
   std::int64_t batch_size = 128;
   std::int64_t eval_batch_size = 1000;
   std::uint64_t seed = 1;
-  // Unit probes, for activation studies: every probe_every training steps (0: never), the mean
-  // gradient norm of each layer's weights since the last probe, and the dead and saturated units of
-  // each hidden layer on probe_examples fixed training examples.
-  std::int64_t probe_every = 0;
-  std::int64_t probe_examples = 512;
 };
 
 struct Evaluation {
@@ -64,24 +60,10 @@ struct EpochRecord {
   double seconds = 0.0;  // wall time of the epoch's training and evaluation: varies run to run
 };
 
-struct ProbeRecord {
-  std::int64_t step = 0;              // training steps done so far
-  double epoch = 0.0;                 // the same in epochs (fractional)
-  double train_loss = 0.0;            // mean batch loss since the previous probe
-  std::vector<double> gradient_norm;  // per layer (hidden layers, then the output layer)
-  // Per hidden layer: the share of units whose pre-activation is <= 0 on every probe example (for
-  // ReLU they get no gradient again: dead).
-  std::vector<double> dead_fraction;
-  // Per hidden layer, only for saturating activations (sigmoid, tanh): the share of (unit,
-  // example) pairs whose local derivative is below 10% of its peak.
-  std::vector<double> saturated_fraction;
-};
-
 struct TrainHistory {
   std::vector<EpochRecord> epochs;  // finished epochs (after a restore, those before it too)
-  std::vector<ProbeRecord> probes;
-  double seconds = 0.0;   // wall time of fit()
-  bool complete = false;  // false: fit() stopped early, at TrainCallbacks::stop_requested
+  double seconds = 0.0;             // wall time of fit()
+  bool complete = false;            // false: fit() stopped early, at TrainCallbacks::stop_requested
 };
 
 struct StepReport {
@@ -92,6 +74,7 @@ struct StepReport {
   std::int64_t global_step = 0;  // 1-based, over the whole run
   std::int64_t batch_size = 0;
   double mean_loss = 0.0;  // over the epoch so far
+  double loss = 0.0;       // this step's batch loss
 };
 
 struct TrainCallbacks {
@@ -118,7 +101,7 @@ class Trainer {
   TrainHistory fit(const TrainCallbacks& callbacks = {});
 
   // The state at the current position (between steps: after fit() stopped, or inside on_step).
-  // `run_settings` is stored verbatim for the caller. Not available with unit probes on.
+  // `run_settings` is stored verbatim for the caller.
   Checkpoint checkpoint(const std::string& run_settings);
   // Continues from a checkpoint written by a trainer of the same model, options and data: checks
   // that it fits (names, shapes, optimizer, seed, schedule, position) and throws dagprop::Error
@@ -158,8 +141,6 @@ class Trainer {
   LrSchedule schedule() const;
   std::uint64_t batch_seed() const;
   std::int64_t steps_per_epoch() const { return train_->size() / options_.batch_size; }
-  ProbeRecord probe(std::int64_t step, double epoch, double train_loss,
-                    const std::vector<double>& gradient_norm_sums, std::int64_t steps);
 
   const data::Dataset* train_;
   const data::Dataset* test_;
@@ -167,7 +148,6 @@ class Trainer {
   TrainOptions options_;
   Graph graph_;
   Expr apply_model(Expr x, Mode mode) const;
-  std::vector<Expr> weights() const;
   // What a checkpoint's parameter list holds: the optimizer's parameters, then the model's state
   // (batch norms' running statistics, dropout steps), by full name.
   std::vector<Expr> checkpointed_tensors();
@@ -178,11 +158,6 @@ class Trainer {
   std::vector<std::unique_ptr<EvalHead>> eval_heads_;
   std::unique_ptr<Optimizer> optimizer_;  // made by the first fit(), checkpoint() or restore()
   Position position_;
-  // Probe batch: fixed training examples and the hidden layers' nodes applied to them.
-  Tensor probe_features_;
-  Expr probe_x_;
-  MlpNodes probe_nodes_;
-  Function probe_function_;  // the hidden layers' pre-activations and outputs
 };
 
 }  // namespace dagprop::nn
