@@ -11,7 +11,18 @@ namespace dagprop {
 namespace ops {
 namespace {
 
-// OpAttrs of dropout: scalar = p, ints = {seed}.
+// dropout's attributes: scalar = p, ints = {seed}.
+constexpr AttrSpec kDropoutAttributes[] = {
+    {.name = "p",
+     .kind = AttrKind::number,
+     .slot = {.field = AttrField::scalar},
+     .default_value = 0.5,
+     .doc = "the probability of zeroing an element, in [0, 1)"},
+    {.name = "seed",
+     .kind = AttrKind::integer,
+     .slot = {.field = AttrField::ints, .first = 0},
+     .doc = "keys the mask with the step; a uint64 seed is stored as the int64 of its bits"}};
+
 struct DropoutParams {
   double p;
   std::uint64_t seed;
@@ -88,7 +99,8 @@ const OpDef& op_def_dropout() {
           "p = attrs.scalar in [0, 1), seed = attrs.ints[0]; the mask depends on seed, "
           "step and position only (the same at any thread count); the step input is a "
           "whole number that the Dropout layer advances per training step",
-      .operand_names = "x, step"};
+      .operand_names = "x, step",
+      .attributes = kDropoutAttributes};
   return def;
 }
 
