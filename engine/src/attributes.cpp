@@ -87,7 +87,7 @@ AttrValue converted(const AttrSpec& spec, const AttrValue& value) {
   const auto mismatch = [&]() -> AttrValue {
     throw Error("attribute " + quoted(spec.name) + " is " +
                 (spec.kind == AttrKind::integer ? "an " : "a ") +
-                std::string(attr_kind_name(spec.kind)) + ", not " +
+                std::string(attr_kind_name(spec.kind)) + ", not the " +
                 std::string(attr_kind_name(value.kind())) + " " + value.to_string());
   };
   switch (spec.kind) {
@@ -142,11 +142,17 @@ AttrKind AttrValue::kind() const {
   return std::visit(
       [](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, double>) return AttrKind::number;
-        if constexpr (std::is_same_v<T, std::int64_t>) return AttrKind::integer;
-        if constexpr (std::is_same_v<T, bool>) return AttrKind::boolean;
-        if constexpr (std::is_same_v<T, Shape>) return AttrKind::shape;
-        return AttrKind::integers;
+        if constexpr (std::is_same_v<T, double>) {
+          return AttrKind::number;
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return AttrKind::integer;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return AttrKind::boolean;
+        } else if constexpr (std::is_same_v<T, Shape>) {
+          return AttrKind::shape;
+        } else {
+          return AttrKind::integers;
+        }
       },
       value_);
 }
@@ -155,11 +161,17 @@ std::string AttrValue::to_string() const {
   return std::visit(
       [](const auto& v) -> std::string {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, double>) return number_text(v);
-        if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(v);
-        if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        if constexpr (std::is_same_v<T, Shape>) return v.to_string();
-        if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return list_text(v);
+        if constexpr (std::is_same_v<T, double>) {
+          return number_text(v);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return std::to_string(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, Shape>) {
+          return v.to_string();
+        } else {
+          return list_text(v);
+        }
       },
       value_);
 }
@@ -282,6 +294,32 @@ OpAttrs canonical_attributes(AttrTable table, const OpAttrs& attrs) {
   OpAttrs canonical = default_attributes(table);
   for (const AttrSpec& spec : table) write_attribute(canonical, spec, read_attribute(attrs, spec));
   return canonical;
+}
+
+bool holds_only_declared(AttrTable table, const OpAttrs& attrs) {
+  const OpAttrs defaults;
+  bool uses[7] = {};
+  std::size_t ints_end = 0;  // SIZE_MAX: a list of any length
+  for (const AttrSpec& spec : table) {
+    uses[static_cast<int>(spec.slot.field)] = true;
+    if (spec.slot.field == AttrField::ints) {
+      ints_end =
+          spec.slot.count == 0
+              ? std::numeric_limits<std::size_t>::max()
+              : std::max<std::size_t>(ints_end, std::size_t{spec.slot.first} + spec.slot.count);
+    }
+  }
+  const auto unused_or = [&](AttrField field, bool at_default) {
+    return uses[static_cast<int>(field)] || at_default;
+  };
+  return unused_or(AttrField::scalar, std::bit_cast<std::uint64_t>(attrs.scalar) ==
+                                          std::bit_cast<std::uint64_t>(defaults.scalar)) &&
+         unused_or(AttrField::axis, attrs.axis == defaults.axis) &&
+         unused_or(AttrField::axis2, attrs.axis2 == defaults.axis2) &&
+         unused_or(AttrField::keepdim, attrs.keepdim == defaults.keepdim) &&
+         unused_or(AttrField::all_axes, attrs.all_axes == defaults.all_axes) &&
+         unused_or(AttrField::shape, attrs.shape == defaults.shape) &&
+         attrs.ints.size() <= ints_end;
 }
 
 void check_attribute_table(std::string_view op, AttrTable table) {

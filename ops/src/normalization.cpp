@@ -245,7 +245,7 @@ const OpDef& op_def_layer_norm() {
           "dx = rstd (h - mean(h) - xhat mean(h xhat)) with h = g gamma; dgamma = "
           "sum(g xhat); dbeta = sum(g)",
       .notes_doc =
-          "biased variance; statistics in float64; eps (attrs.scalar) > 0 keeps a "
+          "biased variance; statistics in float64; eps > 0 keeps a "
           "constant row finite (its output is beta)",
       .operand_names = "x, gamma, beta",
       .attributes = kEpsAttributes};

@@ -111,6 +111,10 @@ OpAttrs default_attributes(AttrTable table);
 // field at its default. Equal to `attrs` exactly when attrs holds nothing the op does not declare.
 OpAttrs canonical_attributes(AttrTable table, const OpAttrs& attrs);
 
+// Whether every field of `attrs` that no attribute of the table uses is at OpAttrs' default, and
+// ints holds no entry past the declared ones: what a graph file can write without losing anything.
+bool holds_only_declared(AttrTable table, const OpAttrs& attrs);
+
 // Checks a table when its op is registered: unique non-empty names, a slot that fits the kind,
 // no two attributes sharing storage, defaults within range. Throws Error naming op and attribute.
 void check_attribute_table(std::string_view op, AttrTable table);
