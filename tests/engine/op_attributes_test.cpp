@@ -307,6 +307,23 @@ TEST(OpAttributes, EveryBuiltInOpsAttributesRoundTripThroughAGraphFile) {
   }
 }
 
+// A user op registered before attribute tables kept its parameters in raw fields: an old file of
+// it loads with them intact (nothing is dropped unseen), and saving asks for a declaration.
+TEST(OpAttributes, OlderFilesOfAnOpWithoutATableKeepTheirRawFields) {
+  static const OpId id = OpRegistry::global().add(op_with("test_undeclared", {}));
+  const std::string text = R"({"format": "dagprop-graph", "version": 2, "nodes": [
+    {"id": 0, "op": "input", "name": "x", "dtype": "float64", "shape": [2]},
+    {"id": 1, "op": "test_undeclared", "dtype": "float64", "shape": [2], "inputs": [0],
+     "attrs": {"scalar": 0.5, "ints": [3]}}]})";
+  LoadedGraph loaded = read_graph(text);
+  EXPECT_EQ(loaded.graph->node(1).op, id);
+  EXPECT_EQ(loaded.graph->attrs_of(1).scalar, 0.5);
+  EXPECT_EQ(loaded.graph->attrs_of(1).ints, (std::vector<std::int64_t>{3}));
+  EXPECT_THAT(
+      [&] { (void)write_graph(*loaded.graph); },
+      ::testing::ThrowsMessage<Error>(HasSubstr("holds attribute values its op does not declare")));
+}
+
 TEST(OpAttributes, AValueInAnUndeclaredFieldIsRefusedWhenSaving) {
   Graph g;
   const Expr x = g.input("x", Shape{2});

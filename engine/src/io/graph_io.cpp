@@ -482,14 +482,16 @@ AttrValue get_attribute(const Json& value, const AttrSpec& spec, const Where& wh
 
 // The attributes of an op node: from version 3 by the names the op declares (the defaults, then
 // each given value), before it the raw fields, converted by the op where it has moved a value
-// since (OpDef::upgrade_attrs) and reduced to what the op declares.
+// since (OpDef::upgrade_attrs) and reduced to what the op declares. An op that declares nothing
+// (a user op from before attribute tables) keeps the raw fields rather than losing them silently;
+// saving it again asks for a declaration.
 OpAttrs get_attrs(const Json* value, const OpDef& def, const Where& where, int version,
                   std::int64_t max_elements) {
   if (version < kFirstVersionWithNamedAttrs) {
     OpAttrs raw = value != nullptr ? get_raw_attrs(*value, where, max_elements) : OpAttrs{};
     try {
       if (def.upgrade_attrs != nullptr) raw = def.upgrade_attrs(raw);
-      return canonical_attributes(def.attributes, raw);
+      return def.attributes.empty() ? raw : canonical_attributes(def.attributes, raw);
     } catch (const Error& e) {
       fail(where, std::string("does not fit op ") + std::string(def.name) + ": " + e.what());
     }
