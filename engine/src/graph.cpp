@@ -302,6 +302,27 @@ Expr Graph::apply(std::string_view op_name, std::span<const Expr> inputs, const 
   return apply(OpRegistry::global().id_of(op_name), inputs, attrs, name);
 }
 
+Expr Graph::apply(std::string_view op_name, std::span<const Expr> inputs,
+                  std::initializer_list<NamedAttr> attrs, std::string_view name) {
+  return apply(op_name, inputs, std::span<const NamedAttr>(attrs.begin(), attrs.size()), name);
+}
+
+Expr Graph::apply(std::string_view op_name, std::span<const Expr> inputs,
+                  std::span<const NamedAttr> attrs, std::string_view name) {
+  const OpId op = OpRegistry::global().id_of(op_name);
+  return apply(op, inputs, make_attributes(OpRegistry::global()[op], attrs), name);
+}
+
+AttrValue Graph::attribute(NodeId id, std::string_view name) const {
+  const OpDef& def = op_of(id);
+  const AttrSpec* spec = find_attribute(def.attributes, name);
+  if (spec == nullptr) {
+    throw Error(describe(id) + " has no attribute '" + std::string(name) + "'; the attributes of " +
+                std::string(def.name) + ": " + attribute_names(def.attributes));
+  }
+  return read_attribute(attrs_of(id), *spec);
+}
+
 Expr Graph::set_name(Expr node, std::string_view name) {
   check_owns(node, "set_name");
   nodes_[node.id()].name_id = name.empty() ? 0 : intern_string(name);

@@ -12,6 +12,7 @@ namespace {
 void check_complete(const OpDef& def) {
   const std::string name(def.name);
   if (def.name.empty()) throw Error("an op definition needs a name");
+  check_attribute_table(def.name, def.attributes);
   if (def.grad_kind == GradKind::leaf) return;
   if (def.shape == nullptr) throw Error("op '" + name + "' has no shape rule");
   if (def.forward_f32 == nullptr && def.forward_f64 == nullptr)
@@ -42,6 +43,29 @@ void check_complete(const OpDef& def) {
 }
 
 }  // namespace
+
+OpAttrs make_attributes(const OpDef& def, std::span<const NamedAttr> named) {
+  OpAttrs attrs = default_attributes(def.attributes);
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const std::string_view name = named[i].name;
+    const AttrSpec* spec = find_attribute(def.attributes, name);
+    if (spec == nullptr) {
+      throw Error("op '" + std::string(def.name) + "' has no attribute '" + std::string(name) +
+                  "'; its attributes: " + attribute_names(def.attributes));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (named[j].name == name)
+        throw Error("op '" + std::string(def.name) + "': attribute '" + std::string(name) +
+                    "' is given twice");
+    }
+    try {
+      write_attribute(attrs, *spec, named[i].value);
+    } catch (const Error& e) {
+      throw Error("op '" + std::string(def.name) + "': " + e.what());
+    }
+  }
+  return attrs;
+}
 
 OpRegistry::OpRegistry() {
   // The leaves take the first ids (LeafOp), then ops/ appends the built-in ops.

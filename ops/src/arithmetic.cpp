@@ -6,6 +6,13 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// scale's factor, in the scalar field.
+constexpr AttrSpec kScaleAttributes[] = {{.name = "factor",
+                                          .kind = AttrKind::number,
+                                          .slot = {.field = AttrField::scalar},
+                                          .default_value = 1.0,
+                                          .doc = "y = factor * x"}};
+
 template <class T>
 void add_forward(const KernelCall& c) {
   binary_kernel<T>(c, [](T a, T b) { return a + b; });
@@ -122,7 +129,8 @@ const OpDef& op_def_scale() {
                          DAGPROP_KERNELS(scale_forward),
                          .vjp = scale_vjp,
                          .forward_doc = "y = alpha * x",
-                         .gradient_doc = "dx = alpha * g"};
+                         .gradient_doc = "dx = alpha * g",
+                         .attributes = kScaleAttributes};
   return def;
 }
 

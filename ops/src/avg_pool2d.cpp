@@ -109,7 +109,8 @@ const OpDef& op_def_avg_pool2d() {
       .work = pool2d_work,
       .forward_doc = "y[n, c, i, j] = sum of x[n, c] over window (i, j) / (kh kw)",
       .gradient_doc = "dx = avg_pool2d_grad(g)",
-      .notes_doc = "zero padding counts towards the mean (count_include_pad = true)"};
+      .notes_doc = "zero padding counts towards the mean (count_include_pad = true)",
+      .attributes = kPool2dAttributes};
   return def;
 }
 
@@ -123,14 +124,15 @@ const OpDef& op_def_avg_pool2d_grad() {
       .work = pool2d_work,
       .forward_doc = "dx[h, w] = sum of g[o] / (kh kw) over windows o over (h, w)",
       .gradient_doc = "dg = avg_pool2d(u)",
-      .notes_doc = "linear: the adjoint of avg_pool2d"};
+      .notes_doc = "linear: the adjoint of avg_pool2d",
+      .attributes = kPool2dGradAttributes};
   return def;
 }
 
 }  // namespace ops
 
 Expr avg_pool2d(Expr x, const Pool2dOptions& options) {
-  return ops::make(OpCode::avg_pool2d, {x}, ops::pool2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::avg_pool2d, {x}, ops::pool2d_attrs(options));
 }
 Expr avg_pool2d_grad(Expr g, std::array<std::int64_t, 2> input_hw, const Pool2dOptions& options) {
   return ops::make(OpCode::avg_pool2d_grad, {g}, ops::pool2d_attrs(options, input_hw));

@@ -8,6 +8,14 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// concat's axis.
+constexpr AttrSpec kConcatAttributes[] = {
+    {.name = "axis",
+     .kind = AttrKind::integer,
+     .slot = {.field = AttrField::axis},
+     .default_value = 0,
+     .doc = "the axis the inputs are joined along (negative: from the end)"}};
+
 Shape concat_shape(const ShapeQuery& q) {
   const Shape& first = q.inputs[0];
   if (first.rank() == 0) {
@@ -81,7 +89,8 @@ const OpDef& op_def_concat() {
       .gradient_doc = "dx_i = slice(g, axis, offset_i, offset_i + x_i.shape[axis])",
       .notes_doc =
           "any number of inputs; stack(xs, axis) is concat of the inputs reshaped with a "
-          "new axis of size 1"};
+          "new axis of size 1",
+      .attributes = kConcatAttributes};
   return def;
 }
 

@@ -17,11 +17,53 @@ namespace dagprop {
 namespace ops {
 namespace {
 
-// ---- geometry: OpAttrs::ints = {stride h, w, padding h, w, dilation h, w, groups, extent h, w};
-// the extents are the input's height and width for conv2d_input_grad, the kernel's for
-// conv2d_weight_grad, and 0 for conv2d.
+// ---- geometry: OpAttrs::ints = {stride h, w, padding h, w, dilation h, w, groups}, and for the
+// gradient ops two more, the extent: the input's height and width for conv2d_input_grad, the
+// kernel's for conv2d_weight_grad.
 
-constexpr std::size_t kConv2dInts = 9;
+constexpr std::size_t kConv2dInts = 7;
+constexpr std::size_t kConv2dGradInts = 9;
+
+#define DAGPROP_CONV2D_GEOMETRY_ATTRIBUTES                                                       \
+  {.name = "stride",                                                                             \
+   .kind = AttrKind::integers,                                                                   \
+   .slot = {.field = AttrField::ints, .first = 0, .count = 2},                                   \
+   .default_value = 1,                                                                           \
+   .doc = "steps of the kernel over height and width",                                           \
+   .min = 1},                                                                                    \
+      {.name = "padding",                                                                        \
+       .kind = AttrKind::integers,                                                               \
+       .slot = {.field = AttrField::ints, .first = 2, .count = 2},                               \
+       .doc = "zeros added on each side of height and width",                                    \
+       .min = 0},                                                                                \
+      {.name = "dilation",                                                                       \
+       .kind = AttrKind::integers,                                                               \
+       .slot = {.field = AttrField::ints, .first = 4, .count = 2},                               \
+       .default_value = 1,                                                                       \
+       .doc = "spacing of the kernel's taps over height and width",                              \
+       .min = 1},                                                                                \
+  {                                                                                              \
+    .name = "groups", .kind = AttrKind::integer, .slot = {.field = AttrField::ints, .first = 6}, \
+    .default_value = 1, .doc = "channel groups convolved apart; divides both channel counts",    \
+    .min = 1                                                                                     \
+  }
+
+constexpr AttrSpec kConv2dAttributes[] = {DAGPROP_CONV2D_GEOMETRY_ATTRIBUTES};
+constexpr AttrSpec kConv2dInputGradAttributes[] = {
+    DAGPROP_CONV2D_GEOMETRY_ATTRIBUTES,
+    {.name = "extent",
+     .kind = AttrKind::integers,
+     .slot = {.field = AttrField::ints, .first = 7, .count = 2},
+     .doc = "the height and width of the input whose gradient this is",
+     .min = 0}};
+constexpr AttrSpec kConv2dWeightGradAttributes[] = {
+    DAGPROP_CONV2D_GEOMETRY_ATTRIBUTES,
+    {.name = "extent",
+     .kind = AttrKind::integers,
+     .slot = {.field = AttrField::ints, .first = 7, .count = 2},
+     .doc = "the height and width of the kernel whose gradient this is",
+     .min = 0}};
+#undef DAGPROP_CONV2D_GEOMETRY_ATTRIBUTES
 
 struct Conv2dGeometry {
   std::int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
@@ -30,20 +72,26 @@ struct Conv2dGeometry {
 };
 
 Conv2dGeometry conv2d_geometry(const OpAttrs& attrs) {
-  if (attrs.ints.size() != kConv2dInts) {
+  if (attrs.ints.size() != kConv2dInts && attrs.ints.size() != kConv2dGradInts) {
     throw Error(
-        "a convolution node needs 9 integer attributes (stride h w, padding h w, dilation h "
-        "w, groups, extent h w), got " +
+        "a convolution node needs 7 integer attributes (stride h w, padding h w, dilation h "
+        "w, groups), and its gradient ops 2 more (extent h w), got " +
         std::to_string(attrs.ints.size()) + "; build it with conv2d()");
   }
   const auto& v = attrs.ints;
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+  const bool extent = v.size() == kConv2dGradInts;
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], extent ? v[7] : 0, extent ? v[8] : 0};
 }
 
-OpAttrs conv2d_attrs(const Conv2dOptions& o, std::array<std::int64_t, 2> extent) {
+OpAttrs conv2d_attrs(const Conv2dOptions& o) {
   OpAttrs attrs;
-  attrs.ints = {o.stride[0],   o.stride[1], o.padding[0], o.padding[1], o.dilation[0],
-                o.dilation[1], o.groups,    extent[0],    extent[1]};
+  attrs.ints = {o.stride[0],   o.stride[1],   o.padding[0], o.padding[1],
+                o.dilation[0], o.dilation[1], o.groups};
+  return attrs;
+}
+OpAttrs conv2d_attrs(const Conv2dOptions& o, std::array<std::int64_t, 2> extent) {
+  OpAttrs attrs = conv2d_attrs(o);
+  attrs.ints.insert(attrs.ints.end(), {extent[0], extent[1]});
   return attrs;
 }
 
@@ -489,7 +537,8 @@ const OpDef& op_def_conv2d() {
           "dx = conv2d_input_grad(g, w), dw = conv2d_weight_grad(x, g), db = sum of g "
           "over N, H, W",
       .notes_doc = kConvNotes,
-      .operand_names = "x, w, bias"};
+      .operand_names = "x, w, bias",
+      .attributes = kConv2dAttributes};
   return def;
 }
 
@@ -504,7 +553,8 @@ const OpDef& op_def_conv2d_input_grad() {
       .forward_doc = "dx = the transpose of conv2d(., w) applied to g (col2im of W^T G)",
       .gradient_doc = "dg = conv2d(u, w), dw = conv2d_weight_grad(u, g)",
       .notes_doc = kConvNotes,
-      .operand_names = "g, w"};
+      .operand_names = "g, w",
+      .attributes = kConv2dInputGradAttributes};
   return def;
 }
 
@@ -518,17 +568,18 @@ const OpDef& op_def_conv2d_weight_grad() {
                          .forward_doc = "dw = sum over images of G_n im2col(x_n)^T, per group",
                          .gradient_doc = "dx = conv2d_input_grad(g, u), dg = conv2d(x, u)",
                          .notes_doc = kConvNotes,
-                         .operand_names = "x, g"};
+                         .operand_names = "x, g",
+                         .attributes = kConv2dWeightGradAttributes};
   return def;
 }
 
 }  // namespace ops
 
 Expr conv2d(Expr x, Expr w, const Conv2dOptions& options) {
-  return ops::make(OpCode::conv2d, {x, w}, ops::conv2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::conv2d, {x, w}, ops::conv2d_attrs(options));
 }
 Expr conv2d(Expr x, Expr w, Expr bias, const Conv2dOptions& options) {
-  return ops::make(OpCode::conv2d, {x, w, bias}, ops::conv2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::conv2d, {x, w, bias}, ops::conv2d_attrs(options));
 }
 Expr conv2d_input_grad(Expr g, Expr w, std::array<std::int64_t, 2> input_hw,
                        const Conv2dOptions& options) {

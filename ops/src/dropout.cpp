@@ -11,7 +11,18 @@ namespace dagprop {
 namespace ops {
 namespace {
 
-// OpAttrs of dropout: scalar = p, ints = {seed}.
+// dropout's attributes: scalar = p, ints = {seed}.
+constexpr AttrSpec kDropoutAttributes[] = {
+    {.name = "p",
+     .kind = AttrKind::number,
+     .slot = {.field = AttrField::scalar},
+     .default_value = 0.5,
+     .doc = "the probability of zeroing an element, in [0, 1)"},
+    {.name = "seed",
+     .kind = AttrKind::integer,
+     .slot = {.field = AttrField::ints, .first = 0},
+     .doc = "keys the mask with the step; a uint64 seed is stored as the int64 of its bits"}};
+
 struct DropoutParams {
   double p;
   std::uint64_t seed;
@@ -38,8 +49,9 @@ Shape dropout_shape(const ShapeQuery& q) {
                 " is outside [0, 1); use a probability below 1");
   }
   if (q.attrs.ints.size() != 1) {
-    throw Error("dropout needs its seed as the one integer of attrs.ints, got " +
-                std::to_string(q.attrs.ints.size()) + " integers");
+    throw Error(
+        "dropout needs its seed (attribute 'seed') as the one integer of OpAttrs::ints, got " +
+        std::to_string(q.attrs.ints.size()) + " integers");
   }
   return q.inputs[0];
 }
@@ -85,10 +97,11 @@ const OpDef& op_def_dropout() {
       .forward_doc = "y = mask x / (1 - p), mask_i = (draw_i(seed, step) >= p)",
       .gradient_doc = "dx = dropout(g, step): the same mask and scale",
       .notes_doc =
-          "p = attrs.scalar in [0, 1), seed = attrs.ints[0]; the mask depends on seed, "
+          "p in [0, 1); the mask depends on seed, "
           "step and position only (the same at any thread count); the step input is a "
           "whole number that the Dropout layer advances per training step",
-      .operand_names = "x, step"};
+      .operand_names = "x, step",
+      .attributes = kDropoutAttributes};
   return def;
 }
 

@@ -5,6 +5,13 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// pow's exponent, in the scalar field.
+constexpr AttrSpec kPowAttributes[] = {{.name = "exponent",
+                                        .kind = AttrKind::number,
+                                        .slot = {.field = AttrField::scalar},
+                                        .default_value = 1.0,
+                                        .doc = "p in y = x^p"}};
+
 template <class T>
 void pow_forward(const KernelCall& c) {
   const T p = static_cast<T>(c.attrs.scalar);
@@ -57,7 +64,8 @@ const OpDef& op_def_pow() {
                          .cost_per_element = 8,
                          .forward_doc = "y = x^p (p a constant)",
                          .gradient_doc = "dx = g * p * x^(p-1)",
-                         .notes_doc = "x < 0 with a non-integer p gives NaN, as std::pow does"};
+                         .notes_doc = "x < 0 with a non-integer p gives NaN, as std::pow does",
+                         .attributes = kPowAttributes};
   return def;
 }
 const OpDef& op_def_exp() {

@@ -5,6 +5,13 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// elu's and elu_grad's alpha, in the scalar field.
+constexpr AttrSpec kEluAttributes[] = {{.name = "alpha",
+                                        .kind = AttrKind::number,
+                                        .slot = {.field = AttrField::scalar},
+                                        .default_value = 1.0,
+                                        .doc = "the value y approaches for x to -inf is -alpha"}};
+
 template <class T>
 void elu_forward(const KernelCall& c) {
   const T alpha = static_cast<T>(c.attrs.scalar);
@@ -43,7 +50,8 @@ const OpDef& op_def_elu() {
       .cost_per_element = 6,
       .forward_doc = "y = x if x > 0 else alpha * (exp(x) - 1)",
       .gradient_doc = "dx = elu_grad(x, g) = g * (1 if x > 0 else alpha * exp(x))",
-      .notes_doc = "expm1 keeps small negative x accurate"};
+      .notes_doc = "expm1 keeps small negative x accurate",
+      .attributes = kEluAttributes};
   return def;
 }
 const OpDef& op_def_elu_grad() {
@@ -56,7 +64,8 @@ const OpDef& op_def_elu_grad() {
       .cost_per_element = 6,
       .forward_doc = "z = g * (1 if x > 0 else alpha * exp(x))",
       .gradient_doc = "dx = u * g * (0 if x > 0 else alpha * exp(x)), dg = elu_grad(x, u)",
-      .operand_names = "x, g"};
+      .operand_names = "x, g",
+      .attributes = kEluAttributes};
   return def;
 }
 

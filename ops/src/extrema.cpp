@@ -9,6 +9,17 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// max's, min's, argmax's and argmin's: the axis searched.
+constexpr AttrSpec kExtremumAttributes[] = {{.name = "axis",
+                                             .kind = AttrKind::integer,
+                                             .slot = {.field = AttrField::axis},
+                                             .default_value = -1,
+                                             .doc = "the axis searched (negative: from the end)"},
+                                            {.name = "keepdim",
+                                             .kind = AttrKind::boolean,
+                                             .slot = {.field = AttrField::keepdim},
+                                             .doc = "keep the reduced axis, of size 1"}};
+
 Shape extremum_shape(const ShapeQuery& q) {
   const Shape& x = q.inputs[0];
   if (x.rank() == 0) throw Error("a reduction over an axis needs rank 1 or more, got a scalar");
@@ -77,7 +88,6 @@ OpAttrs axis_attrs(int axis, bool keepdim) {
   OpAttrs attrs;
   attrs.axis = axis;
   attrs.keepdim = keepdim;
-  attrs.all_axes = false;
   return attrs;
 }
 
@@ -112,7 +122,8 @@ OpDef position_def(std::string_view name, ForwardKernel f32, ForwardKernel f64,
                .gradient_doc = "zero (a position is piecewise constant)",
                .notes_doc =
                    "the first extreme element wins (the first NaN, if any); the position "
-                   "is a whole number in the input's dtype"};
+                   "is a whole number in the input's dtype",
+               .attributes = kExtremumAttributes};
 }
 
 }  // namespace
@@ -128,7 +139,8 @@ const OpDef& op_def_max() {
       .gradient_doc = "dx = scatter_add(g, argmax(x)): all of g to the first maximal element",
       .notes_doc =
           "ties: the first maximal element along the axis gets the gradient, the others "
-          "zero; NaN propagates"};
+          "zero; NaN propagates",
+      .attributes = kExtremumAttributes};
   return def;
 }
 const OpDef& op_def_min() {
@@ -142,7 +154,8 @@ const OpDef& op_def_min() {
       .gradient_doc = "dx = scatter_add(g, argmin(x)): all of g to the first minimal element",
       .notes_doc =
           "ties: the first minimal element along the axis gets the gradient, the others "
-          "zero; NaN propagates"};
+          "zero; NaN propagates",
+      .attributes = kExtremumAttributes};
   return def;
 }
 const OpDef& op_def_argmax() {

@@ -13,6 +13,25 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// index_select's and gather's axis.
+constexpr AttrSpec kSelectAttributes[] = {{.name = "axis",
+                                           .kind = AttrKind::integer,
+                                           .slot = {.field = AttrField::axis},
+                                           .default_value = 0,
+                                           .doc = "the axis indexed (negative: from the end)"}};
+
+// index_add's and scatter_add's: the axis and the shape of the tensor written into.
+constexpr AttrSpec kScatterAttributes[] = {
+    {.name = "axis",
+     .kind = AttrKind::integer,
+     .slot = {.field = AttrField::axis},
+     .default_value = 0,
+     .doc = "the axis indexed (negative: from the end)"},
+    {.name = "shape",
+     .kind = AttrKind::shape,
+     .slot = {.field = AttrField::shape},
+     .doc = "the output shape, that of the tensor the gradient is for"}};
+
 // x viewed as [outer, extent, inner] around `axis`.
 struct AxisLayout {
   std::int64_t outer = 1, extent = 1, inner = 1;
@@ -245,7 +264,8 @@ const OpDef& op_def_index_select() {
       .forward_doc = "y[o, j, i] = x[o, indices[j], i] along an axis",
       .gradient_doc = "dx = index_add(g, indices): zeros, then += in index order",
       .notes_doc = kIndexNotes,
-      .operand_names = "x, indices"};
+      .operand_names = "x, indices",
+      .attributes = kSelectAttributes};
   return def;
 }
 const OpDef& op_def_index_add() {
@@ -259,7 +279,8 @@ const OpDef& op_def_index_add() {
       .forward_doc = "y = zeros(shape); y[o, indices[j], i] += g[o, j, i] for j in order",
       .gradient_doc = "dg = index_select(u, indices)",
       .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
-      .operand_names = "g, indices"};
+      .operand_names = "g, indices",
+      .attributes = kScatterAttributes};
   return def;
 }
 const OpDef& op_def_gather() {
@@ -272,7 +293,8 @@ const OpDef& op_def_gather() {
                          .forward_doc = "y[o, j, i] = x[o, index[o, j, i], i] along an axis",
                          .gradient_doc = "dx = scatter_add(g, index)",
                          .notes_doc = kIndexNotes,
-                         .operand_names = "x, index"};
+                         .operand_names = "x, index",
+                         .attributes = kSelectAttributes};
   return def;
 }
 const OpDef& op_def_scatter_add() {
@@ -286,7 +308,8 @@ const OpDef& op_def_scatter_add() {
       .forward_doc = "y = zeros(shape); y[o, index[o, j, i], i] += g[o, j, i] for j in order",
       .gradient_doc = "dg = gather(u, index)",
       .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
-      .operand_names = "g, index"};
+      .operand_names = "g, index",
+      .attributes = kScatterAttributes};
   return def;
 }
 

@@ -168,12 +168,32 @@ void bce_vjp(GradContext& c) {
 
 // ---- one_hot
 
+// Its one attribute, the class count, is the one entry of OpAttrs::ints.
+constexpr AttrSpec kOneHotAttributes[] = {{.name = "classes",
+                                           .kind = AttrKind::integer,
+                                           .slot = {.field = AttrField::ints, .first = 0},
+                                           .default_value = 1,
+                                           .doc = "the number of classes: the output's columns",
+                                           .min = 1}};
+
+std::int64_t classes_of(const OpAttrs& attrs) {
+  return attrs.ints.empty() ? 0 : attrs.ints[0];
+}
+
+// Graph files before version 3 kept the class count in `axis`.
+OpAttrs upgrade_one_hot_attrs(const OpAttrs& raw) {
+  OpAttrs attrs;
+  attrs.ints = {raw.axis};
+  return attrs;
+}
+
 Shape one_hot_shape(const ShapeQuery& q) {
-  if (q.inputs[0].rank() != 1 || q.attrs.axis < 1) {
+  const std::int64_t classes = classes_of(q.attrs);
+  if (q.inputs[0].rank() != 1 || classes < 1) {
     throw Error("one_hot needs labels [batch] and at least one class, got " +
-                q.inputs[0].to_string() + " and " + std::to_string(q.attrs.axis) + " classes");
+                q.inputs[0].to_string() + " and " + std::to_string(classes) + " classes");
   }
-  return Shape{q.inputs[0][0], q.attrs.axis};
+  return Shape{q.inputs[0][0], classes};
 }
 template <class T>
 void one_hot_forward(const KernelCall& c) {
@@ -254,7 +274,9 @@ const OpDef& op_def_one_hot() {
                          .grad_kind = GradKind::zero,
                          .nondifferentiable_inputs = 0b1,
                          .forward_doc = "y[r, label_r] = 1, else 0",
-                         .gradient_doc = "none (labels are not differentiable)"};
+                         .gradient_doc = "none (labels are not differentiable)",
+                         .attributes = kOneHotAttributes,
+                         .upgrade_attrs = upgrade_one_hot_attrs};
   return def;
 }
 
@@ -289,7 +311,7 @@ Expr binary_cross_entropy_with_logits(Expr logits, Expr targets) {
 Expr one_hot(Expr labels, std::int64_t num_classes) {
   if (labels.valid()) ops::check_label_classes(labels, num_classes, "one_hot");
   OpAttrs attrs;
-  attrs.axis = static_cast<int>(num_classes);
+  attrs.ints = {num_classes};
   return ops::make(OpCode::one_hot, {labels}, attrs);
 }
 

@@ -20,13 +20,37 @@ namespace dagprop {
 namespace ops {
 namespace {
 
-// The attributes say which axis of each operand is contracted: A's `axis` (-1, or -2 to read A
-// transposed) with B's `axis2` (-2, or -1 to read B transposed). The defaults are a plain product.
-bool reads_a_transposed(const OpAttrs& attrs) {
-  return attrs.axis == -2;
+// Which operands are read transposed: two booleans, OpAttrs::ints = {transpose_a, transpose_b}.
+constexpr AttrSpec kMatmulAttributes[] = {
+    {.name = "transpose_a",
+     .kind = AttrKind::boolean,
+     .slot = {.field = AttrField::ints, .first = 0},
+     .doc = "read the left operand with its last two axes swapped"},
+    {.name = "transpose_b",
+     .kind = AttrKind::boolean,
+     .slot = {.field = AttrField::ints, .first = 1},
+     .doc = "read the right operand with its last two axes swapped"}};
+
+// The typed view the kernels and the gradient rule read. Missing entries (an OpAttrs{} given to
+// Graph::apply) read as the defaults, a plain product.
+MatmulTranspose transpose_of(const OpAttrs& attrs) {
+  return {.a = !attrs.ints.empty() && attrs.ints[0] != 0,
+          .b = attrs.ints.size() > 1 && attrs.ints[1] != 0};
 }
-bool reads_b_transposed(const OpAttrs& attrs) {
-  return attrs.axis2 == -1;
+OpAttrs attrs_of(MatmulTranspose transpose) {
+  OpAttrs attrs;
+  attrs.ints = {transpose.a ? 1 : 0, transpose.b ? 1 : 0};
+  return attrs;
+}
+
+// Graph files before version 3 said which axis of each operand is contracted: A's `axis` (-1, or
+// -2 to read A transposed) with B's `axis2` (-2, or -1 to read B transposed).
+OpAttrs upgrade_matmul_attrs(const OpAttrs& raw) {
+  if ((raw.axis != -1 && raw.axis != -2) || (raw.axis2 != -1 && raw.axis2 != -2)) {
+    throw Error("matmul contracts axis -1 or -2 of each operand, got axes " +
+                std::to_string(raw.axis) + " and " + std::to_string(raw.axis2));
+  }
+  return attrs_of({.a = raw.axis == -2, .b = raw.axis2 == -1});
 }
 
 struct MatmulLayout {
@@ -37,8 +61,9 @@ struct MatmulLayout {
 
 MatmulLayout layout_of(const Shape& a, const Shape& b, const OpAttrs& attrs) {
   MatmulLayout l;
-  l.a_transposed = reads_a_transposed(attrs);
-  l.b_transposed = reads_b_transposed(attrs);
+  const MatmulTranspose transpose = transpose_of(attrs);
+  l.a_transposed = transpose.a;
+  l.b_transposed = transpose.b;
   l.m = l.a_transposed ? a[a.rank() - 1] : a[a.rank() - 2];
   l.k = l.a_transposed ? a[a.rank() - 2] : a[a.rank() - 1];
   l.n = l.b_transposed ? b[b.rank() - 2] : b[b.rank() - 1];
@@ -71,11 +96,6 @@ std::string operand_text(const Shape& shape, bool transposed) {
 Shape matmul_shape(const ShapeQuery& q) {
   const Shape& a = q.inputs[0];
   const Shape& b = q.inputs[1];
-  if ((q.attrs.axis != -1 && q.attrs.axis != -2) || (q.attrs.axis2 != -1 && q.attrs.axis2 != -2)) {
-    throw Error("matmul contracts axis -1 or -2 of each operand, got axes " +
-                std::to_string(q.attrs.axis) + " and " + std::to_string(q.attrs.axis2) +
-                "; build it with matmul(a, b, {.a = ..., .b = ...})");
-  }
   if (a.rank() < 2 || b.rank() < 2) {
     throw Error("matmul needs matrices (rank >= 2), got " + a.to_string() + " and " +
                 b.to_string() + "; reshape a vector of n to [1, n] or [n, 1]");
@@ -243,7 +263,7 @@ void matmul_forward(const KernelCall& c) {
 // written as one product that reads its operands transposed where needed (never a transpose node).
 void matmul_vjp(GradContext& c) {
   const Expr a = c.input(0), b = c.input(1), g = c.grad_output();
-  const bool ta = reads_a_transposed(c.attrs()), tb = reads_b_transposed(c.attrs());
+  const auto [ta, tb] = transpose_of(c.attrs());
   if (c.wanted(0)) {
     // dA = G op(B)^T, or for a transposed A its transpose op(B) G^T.
     const Expr da = ta ? matmul(b, g, {.a = tb, .b = true}) : matmul(g, b, {.a = false, .b = !tb});
@@ -273,7 +293,9 @@ const OpDef& op_def_matmul() {
       .notes_doc =
           "OpenBLAS GEMM on blocks of the output fixed by the shapes: the same bits for "
           "any thread count; set_matmul_kernels(portable): the same bits on any CPU",
-      .operand_names = "left, right"};
+      .operand_names = "left, right",
+      .attributes = kMatmulAttributes,
+      .upgrade_attrs = upgrade_matmul_attrs};
   return def;
 }
 
@@ -337,13 +359,10 @@ std::uint64_t products_fingerprint() {
 }  // namespace ops
 
 Expr matmul(Expr a, Expr b) {
-  return ops::make(OpCode::matmul, {a, b});
+  return matmul(a, b, MatmulTranspose{});
 }
 Expr matmul(Expr a, Expr b, MatmulTranspose transpose) {
-  OpAttrs attrs;
-  attrs.axis = transpose.a ? -2 : -1;
-  attrs.axis2 = transpose.b ? -1 : -2;
-  return ops::make(OpCode::matmul, {a, b}, attrs);
+  return ops::make(OpCode::matmul, {a, b}, ops::attrs_of(transpose));
 }
 
 void set_matmul_kernels(MatmulKernels kernels) {

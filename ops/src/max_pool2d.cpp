@@ -176,7 +176,8 @@ const OpDef& op_def_max_pool2d() {
                          .work = pool2d_work,
                          .forward_doc = "y[n, c, i, j] = max of x[n, c] over window (i, j)",
                          .gradient_doc = "dx = max_pool2d_grad(x, g)",
-                         .notes_doc = kMaxPoolNotes};
+                         .notes_doc = kMaxPoolNotes,
+                         .attributes = kPool2dAttributes};
   return def;
 }
 
@@ -191,7 +192,8 @@ const OpDef& op_def_max_pool2d_grad() {
       .forward_doc = "dx = g[o] added at the first maximal element of each window o of x",
       .gradient_doc = "dx = 0 (piecewise constant), dg = max_pool2d_select(x, u)",
       .notes_doc = kMaxPoolNotes,
-      .operand_names = "x, g"};
+      .operand_names = "x, g",
+      .attributes = kPool2dAttributes};
   return def;
 }
 
@@ -205,20 +207,21 @@ const OpDef& op_def_max_pool2d_select() {
                          .forward_doc = "z[o] = u at the first maximal element of window o of x",
                          .gradient_doc = "dx = 0 (piecewise constant), du = max_pool2d_grad(x, g)",
                          .notes_doc = kMaxPoolNotes,
-                         .operand_names = "x, u"};
+                         .operand_names = "x, u",
+                         .attributes = kPool2dAttributes};
   return def;
 }
 
 }  // namespace ops
 
 Expr max_pool2d(Expr x, const Pool2dOptions& options) {
-  return ops::make(OpCode::max_pool2d, {x}, ops::pool2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::max_pool2d, {x}, ops::pool2d_attrs(options));
 }
 Expr max_pool2d_grad(Expr x, Expr g, const Pool2dOptions& options) {
-  return ops::make(OpCode::max_pool2d_grad, {x, g}, ops::pool2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::max_pool2d_grad, {x, g}, ops::pool2d_attrs(options));
 }
 Expr max_pool2d_select(Expr x, Expr u, const Pool2dOptions& options) {
-  return ops::make(OpCode::max_pool2d_select, {x, u}, ops::pool2d_attrs(options, {0, 0}));
+  return ops::make(OpCode::max_pool2d_select, {x, u}, ops::pool2d_attrs(options));
 }
 
 }  // namespace dagprop

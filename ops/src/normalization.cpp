@@ -11,6 +11,14 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// layer_norm's and batch_norm's eps, in the scalar field.
+constexpr AttrSpec kEpsAttributes[] = {
+    {.name = "eps",
+     .kind = AttrKind::number,
+     .slot = {.field = AttrField::scalar},
+     .default_value = 1e-5,
+     .doc = "added to the variance before its square root; > 0"}};
+
 // ---- layer_norm(x, gamma, beta): y = (x - mean) / sqrt(var + eps) * gamma + beta per row
 
 Shape layer_norm_shape(const ShapeQuery& q) {
@@ -237,9 +245,10 @@ const OpDef& op_def_layer_norm() {
           "dx = rstd (h - mean(h) - xhat mean(h xhat)) with h = g gamma; dgamma = "
           "sum(g xhat); dbeta = sum(g)",
       .notes_doc =
-          "biased variance; statistics in float64; eps (attrs.scalar) > 0 keeps a "
+          "biased variance; statistics in float64; eps > 0 keeps a "
           "constant row finite (its output is beta)",
-      .operand_names = "x, gamma, beta"};
+      .operand_names = "x, gamma, beta",
+      .attributes = kEpsAttributes};
   return def;
 }
 const OpDef& op_def_batch_moments() {
@@ -270,7 +279,8 @@ const OpDef& op_def_batch_norm() {
       .notes_doc =
           "training passes batch_moments(x) as m (the gradient flows through it), "
           "evaluation the running moments",
-      .operand_names = "x, moments, gamma, beta"};
+      .operand_names = "x, moments, gamma, beta",
+      .attributes = kEpsAttributes};
   return def;
 }
 

@@ -1,6 +1,8 @@
 // The op reference, written from the op table.
 #include <dagprop/op_docs.hpp>
 
+#include <limits>
+
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 
@@ -31,6 +33,17 @@ std::string cell(std::string_view text) {
   return escaped;
 }
 
+// "integer >= 1", "integers [2]", "integers": the kind, how many, and a lower bound if any.
+std::string kind_text(const AttrSpec& spec) {
+  std::string text(attr_kind_name(spec.kind));
+  if (spec.kind == AttrKind::integers && spec.slot.count > 0)
+    text += " [" + std::to_string(spec.slot.count) + "]";
+  if ((spec.kind == AttrKind::integer || spec.kind == AttrKind::integers) &&
+      spec.min != std::numeric_limits<std::int64_t>::min())
+    text += " >= " + std::to_string(spec.min);
+  return text;
+}
+
 }  // namespace
 
 std::string op_table_markdown() {
@@ -58,6 +71,24 @@ std::string op_table_markdown() {
             (def.arity < 0 ? "any" : std::to_string(def.arity)) + " | " + cell(def.forward_doc) +
             " | " + cell(def.gradient_doc) + " | " +
             std::string(gradient_kind_name(def.grad_kind)) + " | " + cell(def.notes_doc) + " |\n";
+  }
+  text +=
+      "\n## Attributes\n\n"
+      "Each op's parameters, declared in its unit (`OpDef::attributes`). Graph files store them "
+      "by these\n"
+      "names (those that differ from the default), `Graph::apply(op_name, inputs, {{name, "
+      "value}, ...})`\n"
+      "takes them, and `Graph::attribute(node, name)` reads one. Kinds: *number* (a double), "
+      "*integer*,\n"
+      "*boolean*, *shape* (a list of dimensions), *integers* (a list; `[2]`: of two).\n\n"
+      "| op | attribute | kind | default | meaning |\n"
+      "|---|---|---|---|---|\n";
+  for (OpId id = 0; id < static_cast<OpId>(OpCode::builtin_count); ++id) {
+    const OpDef& def = registry[id];
+    for (const AttrSpec& spec : def.attributes) {
+      text += "| `" + std::string(def.name) + "` | `" + std::string(spec.name) + "` | " +
+              kind_text(spec) + " | `" + default_text(spec) + "` | " + cell(spec.doc) + " |\n";
+    }
   }
   return text;
 }

@@ -8,37 +8,72 @@
 
 namespace dagprop::ops {
 
-// OpAttrs::ints = {kernel h, w, stride h, w, padding h, w, extent h, w}; the extents are the
-// input's height and width for avg_pool2d_grad and 0 elsewhere.
+// OpAttrs::ints = {kernel h, w, stride h, w, padding h, w}, and for avg_pool2d_grad two more, the
+// extent: the input's height and width.
 struct Pool2dGeometry {
   std::int64_t kernel_h = 2, kernel_w = 2, stride_h = 2, stride_w = 2, pad_h = 0, pad_w = 0;
   std::int64_t extent_h = 0, extent_w = 0;
 };
 
-inline constexpr std::size_t kPool2dInts = 8;
+inline constexpr std::size_t kPool2dInts = 6;
+inline constexpr std::size_t kPool2dGradInts = 8;
+
+// The attributes of every pooling op; avg_pool2d_grad adds its extent.
+#define DAGPROP_POOL2D_ATTRIBUTES                                                      \
+  {.name = "kernel",                                                                   \
+   .kind = AttrKind::integers,                                                         \
+   .slot = {.field = AttrField::ints, .first = 0, .count = 2},                         \
+   .default_value = 2,                                                                 \
+   .doc = "the window's height and width",                                             \
+   .min = 1},                                                                          \
+      {.name = "stride",                                                               \
+       .kind = AttrKind::integers,                                                     \
+       .slot = {.field = AttrField::ints, .first = 2, .count = 2},                     \
+       .doc = "steps of the window over height and width; 0: the kernel's size",       \
+       .min = 0},                                                                      \
+  {                                                                                    \
+    .name = "padding", .kind = AttrKind::integers,                                     \
+    .slot = {.field = AttrField::ints, .first = 4, .count = 2},                        \
+    .doc = "rows and columns added on each side, never chosen by the window", .min = 0 \
+  }
+inline constexpr AttrSpec kPool2dAttributes[] = {DAGPROP_POOL2D_ATTRIBUTES};
+inline constexpr AttrSpec kPool2dGradAttributes[] = {
+    DAGPROP_POOL2D_ATTRIBUTES,
+    {.name = "extent",
+     .kind = AttrKind::integers,
+     .slot = {.field = AttrField::ints, .first = 6, .count = 2},
+     .doc = "the height and width of the input whose gradient this is",
+     .min = 0}};
+#undef DAGPROP_POOL2D_ATTRIBUTES
 
 inline Pool2dGeometry pool2d_geometry(const OpAttrs& attrs) {
-  if (attrs.ints.size() != kPool2dInts) {
+  if (attrs.ints.size() != kPool2dInts && attrs.ints.size() != kPool2dGradInts) {
     throw Error(
-        "a pooling node needs 8 integer attributes (kernel h w, stride h w, padding h w, "
-        "extent h w), got " +
+        "a pooling node needs 6 integer attributes (kernel h w, stride h w, padding h w), and "
+        "avg_pool2d_grad 2 more (extent h w), got " +
         std::to_string(attrs.ints.size()) + "; build it with max_pool2d() or avg_pool2d()");
   }
   const auto& v = attrs.ints;
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+  const bool extent = v.size() == kPool2dGradInts;
+  // A stride of 0 is the kernel's size, as the builders take it.
+  return {v[0], v[1], v[2] == 0 ? v[0] : v[2], v[3] == 0 ? v[1] : v[3],
+          v[4], v[5], extent ? v[6] : 0,       extent ? v[7] : 0};
 }
 
 // A stride of 0 means the kernel size.
-inline OpAttrs pool2d_attrs(const Pool2dOptions& o, std::array<std::int64_t, 2> extent) {
+inline OpAttrs pool2d_attrs(const Pool2dOptions& o) {
   OpAttrs attrs;
   attrs.ints = {o.kernel[0],
                 o.kernel[1],
                 o.stride[0] == 0 ? o.kernel[0] : o.stride[0],
                 o.stride[1] == 0 ? o.kernel[1] : o.stride[1],
                 o.padding[0],
-                o.padding[1],
-                extent[0],
-                extent[1]};
+                o.padding[1]};
+  return attrs;
+}
+inline OpAttrs pool2d_attrs(const Pool2dOptions& o, std::array<std::int64_t, 2> extent) {
+  OpAttrs attrs = pool2d_attrs(o);
+  attrs.ints.insert(attrs.ints.end(), {extent[0], extent[1]});
   return attrs;
 }
 

@@ -5,6 +5,23 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// sum's and mean's: one axis or all of them.
+constexpr AttrSpec kReductionAttributes[] = {
+    {.name = "axis",
+     .kind = AttrKind::integer,
+     .slot = {.field = AttrField::axis},
+     .default_value = -1,
+     .doc = "the axis reduced when all_axes is false (negative: from the end)"},
+    {.name = "keepdim",
+     .kind = AttrKind::boolean,
+     .slot = {.field = AttrField::keepdim},
+     .doc = "keep the reduced axis, of size 1"},
+    {.name = "all_axes",
+     .kind = AttrKind::boolean,
+     .slot = {.field = AttrField::all_axes},
+     .default_value = 1,
+     .doc = "reduce every axis to a scalar (axis is then not read)"}};
+
 struct ReductionLayout {
   std::int64_t outer = 1, extent = 1, inner = 1;
 };
@@ -123,7 +140,8 @@ const OpDef& op_def_sum() {
       .cost_per_element = kFloat64AccumulationCost,
       .forward_doc = "y = sum of x (all elements, or along an axis)",
       .gradient_doc = "dx = broadcast_to(g, x.shape)",
-      .notes_doc = "accumulated in float64 in fixed chunks: the same bits for any thread count"};
+      .notes_doc = "accumulated in float64 in fixed chunks: the same bits for any thread count",
+      .attributes = kReductionAttributes};
   return def;
 }
 const OpDef& op_def_mean() {
@@ -134,7 +152,8 @@ const OpDef& op_def_mean() {
                          .vjp = mean_vjp,
                          .cost_per_element = kFloat64AccumulationCost,
                          .forward_doc = "y = sum of x / count",
-                         .gradient_doc = "dx = broadcast_to(g, x.shape) / count"};
+                         .gradient_doc = "dx = broadcast_to(g, x.shape) / count",
+                         .attributes = kReductionAttributes};
   return def;
 }
 

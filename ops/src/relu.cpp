@@ -7,6 +7,13 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// leaky_relu's and leaky_relu_grad's slope, in the scalar field.
+constexpr AttrSpec kLeakyReluAttributes[] = {{.name = "slope",
+                                              .kind = AttrKind::number,
+                                              .slot = {.field = AttrField::scalar},
+                                              .default_value = 0.01,
+                                              .doc = "dy/dx for x < 0"}};
+
 template <class T>
 void relu_forward(const KernelCall& c) {
   unary_kernel<T>(c, [](T x) { return formulas::relu(x); });
@@ -73,7 +80,8 @@ const OpDef& op_def_leaky_relu() {
                          .vjp = leaky_relu_vjp,
                          .forward_doc = "y = x if x > 0 else slope * x",
                          .gradient_doc = "dx = leaky_relu_grad(x, g) = g * (1 if x > 0 else slope)",
-                         .notes_doc = "the derivative at 0 is taken as slope"};
+                         .notes_doc = "the derivative at 0 is taken as slope",
+                         .attributes = kLeakyReluAttributes};
   return def;
 }
 const OpDef& op_def_leaky_relu_grad() {
@@ -85,7 +93,8 @@ const OpDef& op_def_leaky_relu_grad() {
       .vjp = leaky_relu_grad_vjp,
       .forward_doc = "z = g * (1 if x > 0 else slope)",
       .gradient_doc = "dx = 0 (piecewise constant), dg = u * (1 if x > 0 else slope)",
-      .operand_names = "x, g"};
+      .operand_names = "x, g",
+      .attributes = kLeakyReluAttributes};
   return def;
 }
 

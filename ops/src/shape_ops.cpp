@@ -10,6 +10,34 @@ namespace {
 
 // ---- reshape
 
+// reshape's target shape; broadcast_to's and sum_to's declare theirs the same way.
+constexpr AttrSpec kReshapeAttributes[] = {
+    {.name = "shape",
+     .kind = AttrKind::shape,
+     .slot = {.field = AttrField::shape},
+     .doc = "the output shape, of as many elements as the input"}};
+constexpr AttrSpec kBroadcastToAttributes[] = {
+    {.name = "shape",
+     .kind = AttrKind::shape,
+     .slot = {.field = AttrField::shape},
+     .doc = "the output shape, to which the input broadcasts"}};
+constexpr AttrSpec kSumToAttributes[] = {
+    {.name = "shape",
+     .kind = AttrKind::shape,
+     .slot = {.field = AttrField::shape},
+     .doc = "the output shape, which broadcasts to the input's"}};
+// The two axes transpose swaps, in the two axis fields.
+constexpr AttrSpec kTransposeAttributes[] = {{.name = "axis_a",
+                                              .kind = AttrKind::integer,
+                                              .slot = {.field = AttrField::axis},
+                                              .default_value = -2,
+                                              .doc = "one axis to swap (negative: from the end)"},
+                                             {.name = "axis_b",
+                                              .kind = AttrKind::integer,
+                                              .slot = {.field = AttrField::axis2},
+                                              .default_value = -1,
+                                              .doc = "the other axis"}};
+
 Shape reshape_shape(const ShapeQuery& q) {
   if (q.attrs.shape.numel() != q.inputs[0].numel()) {
     throw Error("cannot reshape " + q.inputs[0].to_string() + " (" +
@@ -163,7 +191,8 @@ const OpDef& op_def_reshape() {
                          DAGPROP_KERNELS(copy_forward),
                          .vjp = reshape_vjp,
                          .forward_doc = "y = x with a new shape (row-major order kept)",
-                         .gradient_doc = "dx = reshape(g, x.shape)"};
+                         .gradient_doc = "dx = reshape(g, x.shape)",
+                         .attributes = kReshapeAttributes};
   return def;
 }
 const OpDef& op_def_transpose() {
@@ -173,7 +202,8 @@ const OpDef& op_def_transpose() {
                          DAGPROP_KERNELS(transpose_forward),
                          .vjp = transpose_vjp,
                          .forward_doc = "y = x with two axes swapped (the last two by default)",
-                         .gradient_doc = "dx = transpose(g) over the same axes"};
+                         .gradient_doc = "dx = transpose(g) over the same axes",
+                         .attributes = kTransposeAttributes};
   return def;
 }
 const OpDef& op_def_broadcast_to() {
@@ -183,7 +213,8 @@ const OpDef& op_def_broadcast_to() {
                          DAGPROP_KERNELS(broadcast_to_forward),
                          .vjp = broadcast_to_vjp,
                          .forward_doc = "y = x repeated along its size-1 and missing leading axes",
-                         .gradient_doc = "dx = sum_to(g, x.shape)"};
+                         .gradient_doc = "dx = sum_to(g, x.shape)",
+                         .attributes = kBroadcastToAttributes};
   return def;
 }
 const OpDef& op_def_sum_to() {
@@ -194,7 +225,8 @@ const OpDef& op_def_sum_to() {
                          .vjp = sum_to_vjp,
                          .cost_per_element = kFloat64AccumulationCost,
                          .forward_doc = "y = x summed over the axes that broadcast_to would repeat",
-                         .gradient_doc = "dx = broadcast_to(g, x.shape)"};
+                         .gradient_doc = "dx = broadcast_to(g, x.shape)",
+                         .attributes = kSumToAttributes};
   return def;
 }
 

@@ -9,6 +9,23 @@ namespace dagprop {
 namespace ops {
 namespace {
 
+// slice's ranges, all of OpAttrs::ints; slice_grad adds the shape written into.
+constexpr AttrSpec kSliceAttributes[] = {
+    {.name = "ranges",
+     .kind = AttrKind::integers,
+     .slot = {.field = AttrField::ints, .first = 0, .count = 0},
+     .doc = "start, stop, step for every axis, normalized: 0 <= start <= stop <= dim, step >= 1"}};
+
+constexpr AttrSpec kSliceGradAttributes[] = {
+    {.name = "ranges",
+     .kind = AttrKind::integers,
+     .slot = {.field = AttrField::ints, .first = 0, .count = 0},
+     .doc = "the ranges of the slice whose gradient this is"},
+    {.name = "shape",
+     .kind = AttrKind::shape,
+     .slot = {.field = AttrField::shape},
+     .doc = "the shape of the sliced tensor"}};
+
 // OpAttrs::ints of slice and slice_grad: (start, stop, step) for every axis of the sliced tensor,
 // normalized (0 <= start <= stop <= dim, step >= 1) when the node is built.
 struct SliceRanges {
@@ -144,7 +161,8 @@ const OpDef& op_def_slice() {
       .gradient_doc = "dx = slice_grad(g): g written into zeros of x's shape",
       .notes_doc =
           "ints: (start, stop, step) per axis, normalized as Python does (negative bounds "
-          "count from the end, then clamp); steps must be positive"};
+          "count from the end, then clamp); steps must be positive",
+      .attributes = kSliceAttributes};
   return def;
 }
 
@@ -157,7 +175,8 @@ const OpDef& op_def_slice_grad() {
       .vjp = slice_grad_vjp,
       .forward_doc = "y = zeros(shape); y[ranges] = g",
       .gradient_doc = "dg = slice(u, ranges)",
-      .notes_doc = "the sliced positions are distinct: no accumulation, one result"};
+      .notes_doc = "the sliced positions are distinct: no accumulation, one result",
+      .attributes = kSliceGradAttributes};
   return def;
 }
 

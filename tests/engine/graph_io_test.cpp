@@ -147,9 +147,9 @@ TEST(GraphFile, MissingFileNamesThePath) {
 }
 
 TEST(GraphFile, NewerVersionIsRefusedWithAnUpgradeHint) {
-  EXPECT_LOAD_ERROR(R"({"format": "dagprop-graph", "version": 3, "nodes": []})",
-                    "the graph file has format version 3, newer than this dagprop reads (up to "
-                    "2); upgrade dagprop to load it");
+  EXPECT_LOAD_ERROR(R"({"format": "dagprop-graph", "version": 4, "nodes": []})",
+                    "the graph file has format version 4, newer than this dagprop reads (up to "
+                    "3); upgrade dagprop to load it");
 }
 
 TEST(GraphFile, OtherFormatIsRefused) {
@@ -357,7 +357,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   return text;
 }
 
-TEST(GraphFile, WrittenFilesAreVersion2WithACrcPerTensor) {
+TEST(GraphFile, WrittenFilesAreVersion3WithACrcPerTensor) {
   Graph original;
   const auto n = testing::build_seed_neuron(original);
   const Snapshot traced = trace_gradients(n.a);
@@ -366,7 +366,7 @@ TEST(GraphFile, WrittenFilesAreVersion2WithACrcPerTensor) {
   options.gradients = true;
   options.snapshot = &traced;
   const std::string text = write_graph(original, options);
-  EXPECT_NE(text.find("\"version\": 2,"), std::string::npos);
+  EXPECT_NE(text.find("\"version\": 3,"), std::string::npos);
   // zlib's CRC-32 of the 8 bytes of 0.1 (little-endian float64).
   EXPECT_NE(text.find(R"("data":"mpmZmZmZuT8=","crc32":)"), std::string::npos) << text;
   std::size_t tensors = 0, crcs = 0;
@@ -595,9 +595,10 @@ TEST(GraphFile, LoadingAFileNamesItInErrors) {
       << message;
 }
 
-// The corpus's version 2 seeds are what save_graph writes today: they load, and the two damaged
-// ones fail for the reason their names give.
-TEST(GraphFile, FuzzCorpusVersion2SeedsLoadAndDamagedOnesFailForTheirReason) {
+// The corpus's version 2 seeds are what save_graph wrote before attributes had names, its version
+// 3 seeds what it writes today: they load, and the damaged ones fail for the reason their names
+// give.
+TEST(GraphFile, FuzzCorpusSeedsLoadAndDamagedOnesFailForTheirReason) {
   const std::filesystem::path corpus =
       std::filesystem::path(DAGPROP_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
   auto read = [&](const char* name) {
@@ -616,6 +617,19 @@ TEST(GraphFile, FuzzCorpusVersion2SeedsLoadAndDamagedOnesFailForTheirReason) {
                     "the data of node #2 'w1' (op parameter) does not match its CRC-32");
   EXPECT_LOAD_ERROR(read("crc_in_version_1.json"),
                     "has the field 'crc32', which is new in format version 2");
+  for (const char* name : {"named_attrs_v3.json", "raw_attrs_v2.json"}) {
+    const std::string text = read(name);
+    EXPECT_EQ(load_error(text), "") << name;
+  }
+  EXPECT_LOAD_ERROR(read("unknown_attribute_v3.json"),
+                    "node #2 'product' (op matmul): field 'attrs' names the attribute 'axis2', "
+                    "which op matmul does not have; its attributes: transpose_a, transpose_b");
+  EXPECT_LOAD_ERROR(read("attribute_kind_v3.json"),
+                    "node #2 (op sum): field 'attrs': field 'keepdim' must be true or false, not "
+                    "an integer");
+  EXPECT_LOAD_ERROR(read("attribute_range_v3.json"),
+                    "node #1 (op one_hot): field 'attrs': field 'classes' is 0 but must lie in "
+                    "[1, ");
 }
 
 // Every input the fuzzer found interesting loads or fails with dagprop::Error, never worse.

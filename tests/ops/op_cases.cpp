@@ -250,10 +250,7 @@ std::vector<OpCase> make_cases() {
   });
   add_case("slice_grad", "second order", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "g", Shape{3, 3}, -2, 2)};
-    OpAttrs attrs;
-    attrs.ints = {1, 4, 1, 1, 7, 2};
-    attrs.shape = Shape{4, 7};
-    return g.apply("slice_grad", wrt, attrs);
+    return g.apply("slice_grad", wrt, {{"ranges", {1, 4, 1, 1, 7, 2}}, {"shape", Shape{4, 7}}});
   });
   add_case("index_select", "repeated rows", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "x", Shape{2, 4, 3}, -2, 2)};
@@ -265,11 +262,8 @@ std::vector<OpCase> make_cases() {
   });
   add_case("index_add", "second order", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "g", Shape{2, 5, 3}, -2, 2)};
-    OpAttrs attrs;
-    attrs.axis = 1;
-    attrs.shape = Shape{2, 4, 3};
     const Expr inputs[] = {wrt[0], class_labels(g, {3, 0, 3, 1, 3})};
-    return g.apply("index_add", inputs, attrs);
+    return g.apply("index_add", inputs, {{"axis", 1}, {"shape", Shape{2, 4, 3}}});
   });
   add_case("gather", "along rows", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "x", Shape{3, 4}, -2, 2)};
@@ -277,11 +271,8 @@ std::vector<OpCase> make_cases() {
   });
   add_case("scatter_add", "second order", [](Graph& g, std::vector<Expr>& wrt) {
     wrt = {random_parameter(g, "g", Shape{2, 4}, -2, 2)};
-    OpAttrs attrs;
-    attrs.axis = 0;
-    attrs.shape = Shape{3, 4};
     const Expr inputs[] = {wrt[0], g.constant(Tensor::from({0, 2, 2, 1, 0, 2, 0, 1}, Shape{2, 4}))};
-    return g.apply("scatter_add", inputs, attrs);
+    return g.apply("scatter_add", inputs, {{"axis", 0}, {"shape", Shape{3, 4}}});
   });
   add_case("maximum", "broadcast, no ties", binary(maximum, Shape{3, 4}, Shape{4}));
   add_case("minimum", "broadcast, no ties", binary(minimum, Shape{3, 1}, Shape{3, 4}));

@@ -169,12 +169,13 @@ class DagpropTrainer final : public Trainer {
   std::string step_label(NodeId node) const {
     const std::string op(graph_.op_name_of(node));
     if (op != "matmul") return op;
-    const OpAttrs& attrs = graph_.attrs_of(node);
+    const bool ta = graph_.attribute(node, "transpose_a") == AttrValue(true);
+    const bool tb = graph_.attribute(node, "transpose_b") == AttrValue(true);
     const Shape& out = graph_.shape_of(node);
     const Shape& a = graph_.shape_of(graph_.inputs_of(node)[0]);
-    const std::int64_t k = attrs.axis == -2 ? a[0] : a[1];
-    return op + " " + (attrs.axis == -2 ? "T" : "N") + (attrs.axis2 == -1 ? "T" : "N") + " " +
-           std::to_string(out[0]) + "x" + std::to_string(out[1]) + "x" + std::to_string(k);
+    const std::int64_t k = ta ? a[0] : a[1];
+    return op + " " + (ta ? "T" : "N") + (tb ? "T" : "N") + " " + std::to_string(out[0]) + "x" +
+           std::to_string(out[1]) + "x" + std::to_string(k);
   }
 
   const MlpData& data_;

@@ -23,6 +23,10 @@ void add_ops_command(CLI::App& app) {
       std::printf("%-34s %.*s\n%-34s d: %.*s\n", std::string(def.name).c_str(),
                   static_cast<int>(def.forward_doc.size()), def.forward_doc.data(), "",
                   static_cast<int>(def.gradient_doc.size()), def.gradient_doc.data());
+      for (const AttrSpec& spec : def.attributes) {
+        std::printf("%-34s %s: %s = %s\n", "", std::string(spec.name).c_str(),
+                    std::string(attr_kind_name(spec.kind)).c_str(), default_text(spec).c_str());
+      }
     }
   });
 }

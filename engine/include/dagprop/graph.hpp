@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <span>
@@ -15,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <dagprop/attributes.hpp>
 #include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
@@ -88,6 +90,13 @@ class Graph {
              std::string_view name = {});
   Expr apply(std::string_view op_name, std::span<const Expr> inputs, const OpAttrs& attrs = {},
              std::string_view name = {});
+  // With attributes by name, as the op declares them (OpDef::attributes): unknown names, wrong
+  // kinds and out-of-range values are refused with the op's attribute names in the message.
+  // g.apply("my_op", inputs, {{"k", 3}, {"temperature", 0.5}}).
+  Expr apply(std::string_view op_name, std::span<const Expr> inputs,
+             std::initializer_list<NamedAttr> attrs, std::string_view name = {});
+  Expr apply(std::string_view op_name, std::span<const Expr> inputs,
+             std::span<const NamedAttr> attrs, std::string_view name = {});
   // Gives a node a name (within the current scope); returns the same node.
   Expr set_name(Expr node, std::string_view name);
 
@@ -114,6 +123,9 @@ class Graph {
   }
   const Shape& shape_of(NodeId id) const { return shapes_[nodes_[id].shape_id]; }
   const OpAttrs& attrs_of(NodeId id) const { return attrs_[nodes_[id].attrs_id]; }
+  // An attribute of an op node by its declared name; throws, listing the op's attributes, if
+  // absent.
+  AttrValue attribute(NodeId id, std::string_view name) const;
   const OpDef& op_of(NodeId id) const;
   std::string_view op_name_of(NodeId id) const;
   std::string_view local_name_of(NodeId id) const { return strings_[nodes_[id].name_id]; }

@@ -17,8 +17,9 @@ DAGPROP_API_BEGIN
 namespace dagprop {
 
 // The version this dagprop writes, and the newest it reads (it reads every older one too).
-// Version 2 added a CRC-32 to every tensor.
-inline constexpr int kGraphFileVersion = 2;
+// Version 2 added a CRC-32 to every tensor; version 3 writes attributes by the names their op
+// declares (OpDef::attributes) instead of the raw OpAttrs fields.
+inline constexpr int kGraphFileVersion = 3;
 
 struct SaveOptions {
   bool values = false;     // the latest value of every input and op node that has one

@@ -15,16 +15,18 @@ using NodeId = std::uint32_t;
 using OpId = std::uint16_t;
 inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
 
-// Attributes of an op instance (slope, axis, target shape...). Nodes without attributes share one.
+// The storage of an op instance's attributes, interned per graph (nodes without attributes share
+// one). What a field means is not fixed here: each op declares its attributes by name, kind and
+// slot (OpDef::attributes, <dagprop/attributes.hpp>), and reads only the fields it declares.
 struct OpAttrs {
-  double scalar = 0.0;  // leaky_relu slope, elu alpha, pow exponent, scale factor
-  int axis = -1;        // reductions, transpose (with axis2)
+  double scalar = 0.0;  // one number (leaky_relu's slope, elu's alpha, pow's exponent)
+  int axis = -1;        // up to two axes (a reduction's, transpose's pair)
   int axis2 = -2;
   bool keepdim = false;
-  bool all_axes = true;  // reductions: reduce everything (axis ignored)
-  Shape shape;           // reshape, broadcast_to, sum_to, constant fill
-  // Integer parameters of ops that take several (conv2d: stride, padding, dilation, groups;
-  // pooling windows; slices). Each op's unit gives them names through a typed view of its own.
+  bool all_axes = true;
+  Shape shape;  // a target shape (reshape, broadcast_to, sum_to)
+  // Integers and booleans of ops that take several (conv2d: stride, padding, dilation, groups;
+  // pooling windows; slices; matmul's transposes; one_hot's class count).
   std::vector<std::int64_t> ints;
 
   friend bool operator==(const OpAttrs&, const OpAttrs&) = default;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <dagprop/attributes.hpp>
 #include <dagprop/export.hpp>
 #include <dagprop/expr.hpp>
 #include <dagprop/node.hpp>
@@ -89,11 +90,22 @@ struct OpDef {
   std::string_view operand_names;
   bool commutative = false;
   UnitKind units = UnitKind::none;
+  // The op's parameters by name, kind, slot, default and doc (<dagprop/attributes.hpp>). Graph
+  // files, Graph::apply by name and docs/ops.md go through this table; the registry checks it.
+  AttrTable attributes{};
+  // Graph files before version 3 stored the raw OpAttrs fields; an op that has since moved a value
+  // to another slot converts the old fields here (one_hot's class count was kept in `axis`).
+  OpAttrs (*upgrade_attrs)(const OpAttrs& raw) = nullptr;
 
   ForwardKernel forward(DType dtype) const {
     return dtype == DType::f32 ? forward_f32 : forward_f64;
   }
 };
+
+// The attributes of an instance of `def` from named values: the declared defaults, then each
+// given value, checked against its declaration. Throws Error naming the op and the attribute, and
+// listing the op's attributes when a name is unknown.
+OpAttrs make_attributes(const OpDef& def, std::span<const NamedAttr> named);
 
 // The leaves are the core's own ops and take the first ids; the built-in ops of ops/ follow (in
 // the order of DAGPROP_BUILTIN_OPS, <dagprop/ops.hpp>), then the ops a program registers.

@@ -18,6 +18,8 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <type_traits>
+#include <variant>
 
 #include <zlib.h>
 #include <nlohmann/json.hpp>
@@ -39,8 +41,11 @@ constexpr std::string_view kFormatName = "dagprop-graph";
 // times its length; both are bounded to keep memory a small multiple of the file's size.
 constexpr std::size_t kMaxScopeDepth = 32;
 constexpr std::size_t kMaxScopeBytes = 4096;
-// OpAttrs::ints holds a handful of geometry numbers (a convolution's stride, padding, dilation).
-constexpr std::size_t kMaxIntAttributes = 64;
+// Files before version 3 stored the raw OpAttrs fields; ints holds a handful of geometry numbers
+// (a convolution's stride, padding, dilation).
+constexpr std::size_t kMaxIntAttributes = kMaxAttrIntegers;
+// The version from which attributes are written by the names their op declares.
+constexpr int kFirstVersionWithNamedAttrs = 3;
 // The schema nests five levels deep (root, nodes, node, attrs, attrs.shape); deeper input is
 // refused while parsing, so nesting cannot cost more memory than the file's own size suggests.
 constexpr int kMaxJsonDepth = 16;
@@ -120,17 +125,36 @@ Json dims_of(const Shape& shape) {
   return dims;
 }
 
-Json attrs_of(const OpAttrs& attrs) {
-  const OpAttrs defaults;
+Json attribute_json(const AttrValue& value) {
+  return std::visit(
+      [](const auto& v) -> Json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, double>) {
+          return scalar_attribute(v);
+        } else if constexpr (std::is_same_v<T, Shape>) {
+          return dims_of(v);
+        } else {
+          return v;
+        }
+      },
+      value.storage());
+}
+
+// The attributes that differ from their op's declared defaults, by name. A value in storage the op
+// does not declare would be lost, so it is refused rather than dropped.
+Json attrs_of(const Graph& graph, NodeId id) {
+  const OpDef& def = graph.op_of(id);
+  const OpAttrs& attrs = graph.attrs_of(id);
+  if (!holds_only_declared(def.attributes, attrs)) {
+    throw Error(graph.describe(id) + " holds attribute values its op does not declare (its " +
+                "attributes: " + attribute_names(def.attributes) +
+                "); build it by name, Graph::apply(op, inputs, {{name, value}, ...})");
+  }
   Json json = Json::object();
-  if (std::bit_cast<std::uint64_t>(attrs.scalar) != std::bit_cast<std::uint64_t>(defaults.scalar))
-    json["scalar"] = scalar_attribute(attrs.scalar);
-  if (attrs.axis != defaults.axis) json["axis"] = attrs.axis;
-  if (attrs.axis2 != defaults.axis2) json["axis2"] = attrs.axis2;
-  if (attrs.keepdim != defaults.keepdim) json["keepdim"] = attrs.keepdim;
-  if (attrs.all_axes != defaults.all_axes) json["all_axes"] = attrs.all_axes;
-  if (!(attrs.shape == defaults.shape)) json["shape"] = dims_of(attrs.shape);
-  if (!attrs.ints.empty()) json["ints"] = attrs.ints;
+  for (const AttrSpec& spec : def.attributes) {
+    if (!is_default(attrs, spec))
+      json[std::string(spec.name)] = attribute_json(read_attribute(attrs, spec));
+  }
   return json;
 }
 
@@ -147,7 +171,7 @@ Json node_json(const Graph& graph, NodeId id) {
     Json inputs = Json::array();
     for (const NodeId input : graph.inputs_of(id)) inputs.push_back(input);
     json["inputs"] = std::move(inputs);
-    Json attrs = attrs_of(graph.attrs_of(id));
+    Json attrs = attrs_of(graph, id);
     if (!attrs.empty()) json["attrs"] = std::move(attrs);
   }
   if (has_flag(node.flags, NodeFlags::requires_grad)) json["requires_grad"] = true;
@@ -395,7 +419,8 @@ Tensor get_tensor(const Json& holder, const Shape& shape, DType dtype, const Whe
   return tensor_value;
 }
 
-OpAttrs get_attrs(const Json& value, const Where& where, std::int64_t max_elements) {
+// Attributes of a file before version 3: the raw OpAttrs fields.
+OpAttrs get_raw_attrs(const Json& value, const Where& where, std::int64_t max_elements) {
   if (!value.is_object()) fail(where, "must be an object, not " + json_type(value));
   check_keys(value, {"scalar", "axis", "axis2", "keepdim", "all_axes", "shape", "ints"}, where);
   OpAttrs attrs;
@@ -424,6 +449,69 @@ OpAttrs get_attrs(const Json& value, const Where& where, std::int64_t max_elemen
       attrs.ints.push_back(get_integer((*v)[i], ints.at(i),
                                        std::numeric_limits<std::int64_t>::min(),
                                        std::numeric_limits<std::int64_t>::max()));
+    }
+  }
+  return attrs;
+}
+
+// One attribute of a version 3 file, decoded as its declaration's kind says.
+AttrValue get_attribute(const Json& value, const AttrSpec& spec, const Where& where,
+                        std::int64_t max_elements) {
+  switch (spec.kind) {
+    case AttrKind::number:
+      return get_scalar(value, where);
+    case AttrKind::integer:
+      return get_integer(value, where, spec.min, spec.max);
+    case AttrKind::boolean:
+      return get_bool(value, where);
+    case AttrKind::shape:
+      return get_shape(value, where, max_elements);
+    case AttrKind::integers: {
+      if (!value.is_array()) fail(where, "must be an array of integers, not " + json_type(value));
+      if (value.size() > kMaxAttrIntegers) {
+        fail(where, "has " + std::to_string(value.size()) + " entries; at most " +
+                        std::to_string(kMaxAttrIntegers) + " are accepted");
+      }
+      std::vector<std::int64_t> values;
+      for (std::size_t i = 0; i < value.size(); ++i)
+        values.push_back(get_integer(value[i], where.at(i), spec.min, spec.max));
+      return values;
+    }
+  }
+  fail(where, "has an attribute kind this dagprop does not know");
+}
+
+// The attributes of an op node: from version 3 by the names the op declares (the defaults, then
+// each given value), before it the raw fields, converted by the op where it has moved a value
+// since (OpDef::upgrade_attrs) and reduced to what the op declares. An op that declares nothing
+// (a user op from before attribute tables) keeps the raw fields rather than losing them silently;
+// saving it again asks for a declaration.
+OpAttrs get_attrs(const Json* value, const OpDef& def, const Where& where, int version,
+                  std::int64_t max_elements) {
+  if (version < kFirstVersionWithNamedAttrs) {
+    OpAttrs raw = value != nullptr ? get_raw_attrs(*value, where, max_elements) : OpAttrs{};
+    try {
+      if (def.upgrade_attrs != nullptr) raw = def.upgrade_attrs(raw);
+      return def.attributes.empty() ? raw : canonical_attributes(def.attributes, raw);
+    } catch (const Error& e) {
+      fail(where, std::string("does not fit op ") + std::string(def.name) + ": " + e.what());
+    }
+  }
+  OpAttrs attrs = default_attributes(def.attributes);
+  if (value == nullptr) return attrs;
+  if (!value->is_object()) fail(where, "must be an object, not " + json_type(*value));
+  for (const auto& [key, item] : value->items()) {
+    const AttrSpec* spec = find_attribute(def.attributes, key);
+    if (spec == nullptr) {
+      fail(where, "names the attribute " + in_quotes(key) + ", which op " + std::string(def.name) +
+                      " does not have; its attributes: " + attribute_names(def.attributes));
+    }
+    const Where at = where.field(spec->name);
+    const AttrValue decoded = get_attribute(item, *spec, at, max_elements);
+    try {
+      write_attribute(attrs, *spec, decoded);
+    } catch (const Error& e) {
+      fail(at, e.what());
     }
   }
   return attrs;
@@ -612,9 +700,10 @@ struct NodeReader {
       }
       inputs.push_back(graph.expr(static_cast<NodeId>(input)));
     }
-    OpAttrs attrs;
-    if (const Json* v = optional_field(node, "attrs"))
-      attrs = get_attrs(*v, where.field("attrs"), options.max_elements);
+    // Attribute messages name the node by its name too: "node #3 'logits' (op matmul)".
+    const OpAttrs attrs = get_attrs(optional_field(node, "attrs"), OpRegistry::global()[op],
+                                    where_node(optional_field(node, "op"), name).field("attrs"),
+                                    version, options.max_elements);
     Expr built;
     try {
       built = graph.apply(op, inputs, attrs, name);
