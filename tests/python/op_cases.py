@@ -82,9 +82,9 @@ for name in ("add", "sub", "mul"):
 binary("div", "same shape", (3, 4), (3, 4), 0.5, 2)
 binary("div", "broadcast divisor", (3, 4), (3, 1), 0.5, 2)
 unary("neg", "matrix", (3, 4), -2, 2)
-unary("scale", "matrix", (3, 4), -2, 2, scalar=-1.7)
-unary("pow", "cube", (5,), -2, 2, scalar=3.0)
-unary("pow", "fractional exponent", (2, 3), 0.3, 2, scalar=-1.5)
+unary("scale", "matrix", (3, 4), -2, 2, factor=-1.7)
+unary("pow", "cube", (5,), -2, 2, exponent=3.0)
+unary("pow", "fractional exponent", (2, 3), 0.3, 2, exponent=-1.5)
 unary("exp", "matrix", (3, 4), -2, 2)
 unary("log", "positive", (3, 4), 0.2, 3)
 unary("sqrt", "positive", (3, 4), 0.2, 3)
@@ -97,8 +97,8 @@ unary_signed("step_ste", "straight through", (3, 4), STRAIGHT_THROUGH)
 unary("sigmoid", "matrix", (3, 4), -4, 4)
 unary("tanh", "matrix", (3, 4), -3, 3)
 unary_signed("relu", "away from 0", (3, 4))
-unary_signed("leaky_relu", "away from 0", (3, 4), scalar=0.1)
-unary_signed("elu", "away from 0", (3, 4), scalar=1.3)
+unary_signed("leaky_relu", "away from 0", (3, 4), slope=0.1)
+unary_signed("elu", "away from 0", (3, 4), alpha=1.3)
 unary("gelu", "matrix", (3, 4), -3, 3)
 unary("softplus", "matrix", (3, 4), -5, 5)
 unary("silu", "matrix", (3, 4), -4, 4)
@@ -106,8 +106,8 @@ unary("silu", "matrix", (3, 4), -4, 4)
 fused("sigmoid_grad", "from the output", (3, 4), 0.05, 0.95, False)
 fused("tanh_grad", "from the output", (3, 4), -0.95, 0.95, False)
 fused("relu_grad", "mask", (3, 4), 0, 0, True)
-fused("leaky_relu_grad", "mask", (3, 4), 0, 0, True, scalar=0.1)
-fused("elu_grad", "both sides", (3, 4), 0, 0, True, scalar=1.3)
+fused("leaky_relu_grad", "mask", (3, 4), 0, 0, True, slope=0.1)
+fused("elu_grad", "both sides", (3, 4), 0, 0, True, alpha=1.3)
 fused("gelu_grad", "second derivative", (3, 4), -3, 3, False)
 fused("silu_grad", "second derivative", (3, 4), -4, 4, False)
 
@@ -118,7 +118,7 @@ unary("mean", "all", (3, 4), -2, 2)
 unary("mean", "middle axis", (2, 3, 4), -2, 2, axis=1)
 unary("reshape", "matrix to matrix", (2, 6), -2, 2, shape=(3, 4))
 unary("transpose", "last two axes", (2, 3, 4), -2, 2)
-unary("transpose", "outer axes", (2, 3, 4), -2, 2, axis=0, axis2=2)
+unary("transpose", "outer axes", (2, 3, 4), -2, 2, axis_a=0, axis_b=2)
 unary("broadcast_to", "column to batch", (3, 1), -2, 2, shape=(2, 3, 4))
 unary("sum_to", "batch to column", (2, 3, 4), -2, 2, shape=(3, 1))
 
@@ -127,9 +127,9 @@ binary("matmul", "batched", (2, 3, 4), (2, 4, 5))
 binary("matmul", "batch times shared matrix", (2, 3, 4), (4, 5))
 binary("matmul", "shared matrix times batch", (3, 4), (2, 4, 5))
 # Operands read transposed: axis -2 reads a transposed, axis2 -1 reads b transposed.
-binary("matmul", "A B^T", (3, 4), (5, 4), axis=-1, axis2=-1)
-binary("matmul", "A^T B", (4, 3), (4, 5), axis=-2, axis2=-2)
-binary("matmul", "A^T B^T, batch times shared matrix", (2, 4, 3), (5, 4), axis=-2, axis2=-1)
+binary("matmul", "A B^T", (3, 4), (5, 4), transpose_b=True)
+binary("matmul", "A^T B", (4, 3), (4, 5), transpose_a=True)
+binary("matmul", "A^T B^T, batch times shared matrix", (2, 4, 3), (5, 4), transpose_a=True, transpose_b=True)
 
 
 @case("weighted_sum", "one neuron")
@@ -184,7 +184,7 @@ def _(g):
 @case("one_hot", "labels", NOT_DIFFERENTIABLE)
 def _(g):
     x = g.parameter(np.array([0.0, 2.0, 1.0]), name="labels")
-    return D.one_hot(x, axis=3), [x]  # axis: the number of classes
+    return D.one_hot(x, classes=3), [x]
 
 
 @case("concat", "three inputs along axis 1")
@@ -193,9 +193,9 @@ def _(g):
     return D.concat(wrt, axis=1), wrt
 
 
-# ints: (start, stop, step) per axis, normalized (-6 on an axis of 7 is 1).
-unary("slice", "strided, two axes", (4, 7), -2, 2, ints=[1, 4, 1, 1, 7, 2])
-unary("slice_grad", "second order", (3, 3), -2, 2, ints=[1, 4, 1, 1, 7, 2], shape=(4, 7))
+# ranges: (start, stop, step) per axis, normalized (-6 on an axis of 7 is 1).
+unary("slice", "strided, two axes", (4, 7), -2, 2, ranges=[1, 4, 1, 1, 7, 2])
+unary("slice_grad", "second order", (3, 3), -2, 2, ranges=[1, 4, 1, 1, 7, 2], shape=(4, 7))
 
 
 @case("index_select", "repeated rows")
@@ -248,7 +248,7 @@ unary("argmin", "positions", (3, 4), -2, 2, ZERO_BY_DEFINITION, axis=0)
 def _(g):
     wrt = [param(g, "x", (2, 3, 5), -2, 2), param(g, "gamma", (5,), 0.5, 1.5),
            param(g, "beta", (5,), -1, 1)]
-    return D.layer_norm(*wrt, scalar=1e-5), wrt  # scalar: eps
+    return D.layer_norm(*wrt, eps=1e-5), wrt
 
 
 unary("batch_moments", "per channel of NCHW", (3, 2, 2, 2), -2, 2)
@@ -258,65 +258,63 @@ unary("batch_moments", "per channel of NCHW", (3, 2, 2, 2), -2, 2)
 def _(g):
     wrt = [param(g, "x", (3, 2, 4), -2, 2), g.parameter(np.array([[0.3, -0.2], [0.8, 1.7]])),
            param(g, "gamma", (2,), 0.5, 1.5), param(g, "beta", (2,), -1, 1)]
-    return D.batch_norm(*wrt, scalar=1e-5), wrt
+    return D.batch_norm(*wrt, eps=1e-5), wrt
 
 
 @case("batch_norm", "training statistics")
 def _(g):
     x, gamma, beta = param(g, "x", (4, 3), -2, 2), param(g, "gamma", (3,), 0.5, 1.5), param(
         g, "beta", (3,), -1, 1)
-    return D.batch_norm(x, D.batch_moments(x), gamma, beta, scalar=1e-5), [x, gamma, beta]
+    return D.batch_norm(x, D.batch_moments(x), gamma, beta, eps=1e-5), [x, gamma, beta]
 
 
 @case("dropout", "fixed step")
 def _(g):
     x = param(g, "x", (4, 6), -2, 2)
-    return D.dropout(x, g.constant(3.0), scalar=0.4, ints=[1234]), [x]  # p, seed
+    return D.dropout(x, g.constant(3.0), p=0.4, seed=1234), [x]
 
 
-# conv2d ints: stride h w, padding h w, dilation h w, groups, extent h w (0 for conv2d).
 @case("conv2d", "3x3 padding 1 with bias")
 def _(g):
     wrt = [param(g, "x", (2, 3, 5, 5), -2, 2), param(g, "w", (4, 3, 3, 3), -1, 1),
            param(g, "b", (4,), -1, 1)]
-    return D.conv2d(*wrt, ints=[1, 1, 1, 1, 1, 1, 1, 0, 0]), wrt
+    return D.conv2d(*wrt, stride=[1, 1], padding=[1, 1], dilation=[1, 1], groups=1), wrt
 
 
 @case("conv2d", "stride 2, dilation 2, groups 2")
 def _(g):
     wrt = [param(g, "x", (1, 4, 7, 8), -2, 2), param(g, "w", (6, 2, 2, 3), -1, 1)]
-    return D.conv2d(*wrt, ints=[2, 1, 1, 2, 2, 2, 2, 0, 0]), wrt
+    return D.conv2d(*wrt, stride=[2, 1], padding=[1, 2], dilation=[2, 2], groups=2), wrt
 
 
 @case("conv2d_input_grad", "second order, stride 2")
 def _(g):
     wrt = [param(g, "g", (2, 4, 3, 3), -1, 1), param(g, "w", (4, 3, 3, 3), -1, 1)]
-    return D.conv2d_input_grad(*wrt, ints=[2, 2, 1, 1, 1, 1, 1, 6, 5]), wrt
+    return D.conv2d_input_grad(*wrt, stride=[2, 2], padding=[1, 1], dilation=[1, 1], groups=1, extent=[6, 5]), wrt
 
 
 @case("conv2d_weight_grad", "second order")
 def _(g):
     wrt = [param(g, "x", (2, 3, 5, 5), -2, 2), param(g, "g", (2, 4, 3, 3), -1, 1)]
-    return D.conv2d_weight_grad(*wrt, ints=[2, 2, 1, 1, 1, 1, 1, 3, 3]), wrt
+    return D.conv2d_weight_grad(*wrt, stride=[2, 2], padding=[1, 1], dilation=[1, 1], groups=1, extent=[3, 3]), wrt
 
 
-# pooling ints: kernel h w, stride h w, padding h w, extent h w (input's, for avg_pool2d_grad).
-unary("max_pool2d", "2x2 windows", (2, 2, 4, 6), -2, 2, ints=[2, 2, 2, 2, 0, 0, 0, 0])
-unary("max_pool2d", "3x3 stride 2 padding 1", (1, 2, 5, 5), -2, 2, ints=[3, 3, 2, 2, 1, 1, 0, 0])
+unary("max_pool2d", "2x2 windows", (2, 2, 4, 6), -2, 2, kernel=[2, 2], stride=[2, 2], padding=[0, 0])
+unary("max_pool2d", "3x3 stride 2 padding 1", (1, 2, 5, 5), -2, 2, kernel=[3, 3], stride=[2, 2], padding=[1, 1])
 
 
 @case("max_pool2d_grad", "second order")
 def _(g):
     wrt = [param(g, "x", (1, 2, 5, 5), -2, 2), param(g, "g", (1, 2, 3, 3), -1, 1)]
-    return D.max_pool2d_grad(*wrt, ints=[3, 3, 2, 2, 1, 1, 0, 0]), wrt
+    return D.max_pool2d_grad(*wrt, kernel=[3, 3], stride=[2, 2], padding=[1, 1]), wrt
 
 
 @case("max_pool2d_select", "adjoint of the gradient")
 def _(g):
     wrt = [param(g, "x", (2, 1, 4, 4), -2, 2), param(g, "u", (2, 1, 4, 4), -1, 1)]
-    return D.max_pool2d_select(*wrt, ints=[2, 2, 2, 2, 0, 0, 0, 0]), wrt
+    return D.max_pool2d_select(*wrt, kernel=[2, 2], stride=[2, 2], padding=[0, 0]), wrt
 
 
-unary("avg_pool2d", "3x3 stride 2 padding 1", (2, 2, 5, 6), -2, 2, ints=[3, 3, 2, 2, 1, 1, 0, 0])
-unary("avg_pool2d_grad", "second order", (2, 2, 3, 3), -1, 1, ints=[3, 3, 2, 2, 1, 1, 5, 6])
+unary("avg_pool2d", "3x3 stride 2 padding 1", (2, 2, 5, 6), -2, 2, kernel=[3, 3], stride=[2, 2], padding=[1, 1])
+unary("avg_pool2d_grad", "second order", (2, 2, 3, 3), -1, 1, kernel=[3, 3], stride=[2, 2], padding=[1, 1], extent=[5, 6])
 unary("global_avg_pool2d", "feature maps", (2, 3, 4, 5), -2, 2)

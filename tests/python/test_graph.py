@@ -132,7 +132,7 @@ def test_ops_take_their_attributes_as_keywords():
     np.testing.assert_allclose(g.run(D.sum(x)), 15.0)
     np.testing.assert_allclose(g.run(D.sum(x, axis=0)), [3.0, 5.0, 7.0])
     np.testing.assert_allclose(g.run(D.mean(x, axis=1, keepdim=True)), [[1.0], [4.0]])
-    np.testing.assert_allclose(g.run(D.leaky_relu(x - 3, scalar=0.1)),
+    np.testing.assert_allclose(g.run(D.leaky_relu(x - 3, slope=0.1)),
                                np.where(x.value > 3, x.value - 3, 0.1 * (x.value - 3)))
     np.testing.assert_allclose(g.run(D.reshape(x, shape=(3, 2))), x.value.reshape(3, 2))
     np.testing.assert_allclose(g.run(D.concat(x, x, axis=0)), np.concatenate([x.value] * 2))

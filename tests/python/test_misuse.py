@@ -122,11 +122,15 @@ def test_a_shape_of_rank_above_six_is_refused():
 def test_an_unknown_attribute_lists_the_attributes():
     g = D.Graph()
     x = g.parameter(np.ones(3))
-    with pytest.raises(D.Error, match=r"dagprop.leaky_relu: unknown keyword 'slope'; the "
-                                      r"attributes are OpAttrs' fields: scalar, axis"):
-        D.leaky_relu(x, slope=0.1)
-    with pytest.raises(D.Error, match=r"keyword 'axis' got a str"):
+    with pytest.raises(D.Error, match=r"dagprop.leaky_relu: unknown keyword 'scalar'; its "
+                                      r"attributes are slope \(and name=\)"):
+        D.leaky_relu(x, scalar=0.1)
+    with pytest.raises(D.Error, match=r"dagprop.sum: attribute 'axis' is integer, got a str"):
         D.sum(x, axis="rows")
+    with pytest.raises(D.Error, match=r"attribute 'transpose_b' is boolean, got a int"):
+        D.matmul(x, x, transpose_b=1)
+    with pytest.raises(D.Error, match=r"classes"):
+        D.one_hot(g.constant(np.zeros(2)), classes=0)  # out of range: at least one class
 
 
 def test_the_wrong_number_of_inputs_says_how_many():

@@ -39,17 +39,15 @@ __all__ = [
 ]
 
 _ATTRS_DOC = (
-    "Attributes are keywords named after OpAttrs' fields (the ops declare no names of their own; "
-    "graph files use the same fields): scalar (float), axis, axis2 (int), keepdim, all_axes "
-    "(bool), shape (tuple), ints (list of int). Their defaults are OpAttrs' (scalar=0, axis=-1, "
-    "axis2=-2, keepdim=False, all_axes=True), not the C++ builders' defaults; passing axis "
-    "without all_axes sets all_axes=False. name= names the node."
+    "Attributes are keywords named as the op declares them (its attribute table, docs/ops.md); "
+    "an axis given to a reduction without all_axes reduces that axis only. name= names the node."
 )
 
 
 def op_table():
     """Every op of the registry as a dict: name, arity, grad_kind, forward_doc, gradient_doc,
-    notes_doc, operand_names, nondifferentiable_inputs, commutative."""
+    notes_doc, operand_names, nondifferentiable_inputs, commutative, attributes (name, kind,
+    default, doc)."""
     return _dagprop._op_table()
 
 
@@ -74,6 +72,10 @@ def _op_doc(info):
     ]
     if info["notes_doc"]:
         lines.append(f"notes:    {info['notes_doc']}")
+    if info["attributes"]:
+        lines += ["", "attributes:"]
+        for a in info["attributes"]:
+            lines.append(f"  {a['name']} ({a['kind']}, default {a['default']}): {a['doc']}")
     lines += [
         "",
         "Inputs are expressions of one graph; numbers and numpy arrays among them become "

@@ -23,46 +23,55 @@ std::string_view grad_kind_name(GradKind kind) {
   return "?";
 }
 
-// The attribute keywords: OpAttrs' own fields. Ops give them meanings (notes_doc says which they
-// read) but declare no names of their own, so the fields are the keywords, as in graph files.
-constexpr const char* kAttrKeywords = "scalar, axis, axis2, keepdim, all_axes, shape, ints";
+// A keyword argument as the attribute its op declares (OpDef::attributes): converted by the
+// declared kind, so the engine checks range and length and names the op and attribute if wrong.
+AttrValue attr_value_from_python(const std::string& op, const AttrSpec& spec, py::handle value) {
+  try {
+    switch (spec.kind) {
+      case AttrKind::number:
+        return value.cast<double>();
+      case AttrKind::integer:
+        if (py::isinstance<py::float_>(value)) break;  // 2.5 for an integer: refused below
+        return value.cast<std::int64_t>();
+      case AttrKind::boolean:
+        if (!py::isinstance<py::bool_>(value)) break;
+        return value.cast<bool>();
+      case AttrKind::shape:
+        return shape_from_python(value);
+      case AttrKind::integers:
+        if (py::isinstance<py::int_>(value)) break;
+        return value.cast<std::vector<std::int64_t>>();
+    }
+  } catch (const py::cast_error&) {
+  }
+  throw Error("dagprop." + op + ": attribute '" + std::string(spec.name) + "' is " +
+              std::string(attr_kind_name(spec.kind)) + ", got a " +
+              py::str(py::type::of(value).attr("__name__")).cast<std::string>() + " (" +
+              py::repr(value).cast<std::string>() + ")");
+}
 
-OpAttrs attrs_from_python(std::string_view op, const py::dict& kwargs) {
-  OpAttrs attrs;
+std::vector<NamedAttr> attrs_from_python(const std::string& op, const OpDef& def,
+                                         const py::dict& kwargs, std::vector<std::string>& names) {
+  std::vector<NamedAttr> named;
+  names.reserve(kwargs.size());  // NamedAttr holds a view of its name: no reallocation
   bool all_axes_given = false, axis_given = false;
   for (auto [key, value] : kwargs) {
-    const std::string k = key.cast<std::string>();
-    try {
-      if (k == "scalar") {
-        attrs.scalar = value.cast<double>();
-      } else if (k == "axis") {
-        attrs.axis = value.cast<int>();
-        axis_given = true;
-      } else if (k == "axis2") {
-        attrs.axis2 = value.cast<int>();
-      } else if (k == "keepdim") {
-        attrs.keepdim = value.cast<bool>();
-      } else if (k == "all_axes") {
-        attrs.all_axes = value.cast<bool>();
-        all_axes_given = true;
-      } else if (k == "shape") {
-        attrs.shape = shape_from_python(value);
-      } else if (k == "ints") {
-        attrs.ints = value.cast<std::vector<std::int64_t>>();
-      } else {
-        throw Error("dagprop." + std::string(op) + ": unknown keyword '" + k +
-                    "'; the attributes are OpAttrs' fields: " + kAttrKeywords + " (and name=)");
-      }
-    } catch (const py::cast_error&) {
-      throw Error("dagprop." + std::string(op) + ": keyword '" + k + "' got a " +
-                  py::str(py::type::of(value).attr("__name__")).cast<std::string>() +
-                  ", which is not the field's type");
+    names.push_back(key.cast<std::string>());
+    const std::string& k = names.back();
+    const AttrSpec* spec = find_attribute(def.attributes, k);
+    if (spec == nullptr) {
+      throw Error("dagprop." + op + ": unknown keyword '" + k + "'; its attributes are " +
+                  attribute_names(def.attributes) + " (and name=)");
     }
+    named.push_back({k, attr_value_from_python(op, *spec, value)});
+    axis_given = axis_given || k == "axis";
+    all_axes_given = all_axes_given || k == "all_axes";
   }
-  // An axis names the axis to reduce: reductions then reduce that one axis, not every axis
-  // (all_axes is OpAttrs' default; ops that do not reduce ignore it).
-  if (axis_given && !all_axes_given) attrs.all_axes = false;
-  return attrs;
+  // As in numpy and PyTorch, sum(x, axis=0) reduces that axis: an op that reduces every axis by
+  // default (all_axes) reduces only the one given.
+  if (axis_given && !all_axes_given && find_attribute(def.attributes, "all_axes") != nullptr)
+    named.push_back({"all_axes", false});
+  return named;
 }
 
 }  // namespace
@@ -85,6 +94,16 @@ void bind_ops(py::module_& m) {
           d["operand_names"] = std::string(def.operand_names);
           d["nondifferentiable_inputs"] = def.nondifferentiable_inputs;
           d["commutative"] = def.commutative;
+          py::list attributes;
+          for (const AttrSpec& spec : def.attributes) {
+            py::dict a;
+            a["name"] = std::string(spec.name);
+            a["kind"] = std::string(attr_kind_name(spec.kind));
+            a["default"] = default_text(spec);
+            a["doc"] = std::string(spec.doc);
+            attributes.append(a);
+          }
+          d["attributes"] = attributes;
           ops.append(d);
         }
         return ops;
@@ -95,6 +114,7 @@ void bind_ops(py::module_& m) {
       "_apply",
       [](const std::string& op, py::sequence inputs, py::dict attrs, py::handle name) {
         const OpId id = OpRegistry::global().id_of(op);  // throws listing the ops if unknown
+        const OpDef& def = OpRegistry::global()[id];
         // The graph comes from the first expression; numbers and arrays become its constants.
         std::optional<PyExpr> first;
         for (py::handle h : inputs) {
@@ -120,7 +140,9 @@ void bind_ops(py::module_& m) {
           exprs.push_back(e->expr);
         }
         const std::string n = name.is_none() ? std::string{} : name.cast<std::string>();
-        return wrap(first->owner, g.apply(id, exprs, attrs_from_python(op, attrs), n));
+        std::vector<std::string> names;
+        const std::vector<NamedAttr> named = attrs_from_python(op, def, attrs, names);
+        return wrap(first->owner, g.apply(def.name, exprs, std::span<const NamedAttr>(named), n));
       },
       py::arg("op"), py::arg("inputs"), py::arg("attrs"), py::arg("name") = py::none());
 
