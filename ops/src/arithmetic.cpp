@@ -67,70 +67,76 @@ void scale_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_add() {
-  static const OpDef def{.name = "add",
-                         .arity = 2,
-                         .shape = broadcast_inputs,
-                         DAGPROP_KERNELS(add_forward),
-                         .vjp = add_vjp,
-                         .forward_doc = "y = a + b",
-                         .gradient_doc = "da = sum_to(g), db = sum_to(g)",
-                         .commutative = true};
+  static constexpr OpDef def{.name = "add",
+                             .arity = 2,
+                             .shape = broadcast_inputs,
+                             DAGPROP_KERNELS(add_forward),
+                             .vjp = add_vjp,
+                             .forward_doc = "y = a + b",
+                             .gradient_doc = "da = sum_to(g), db = sum_to(g)",
+                             .commutative = true};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_sub() {
-  static const OpDef def{.name = "sub",
-                         .arity = 2,
-                         .shape = broadcast_inputs,
-                         DAGPROP_KERNELS(sub_forward),
-                         .vjp = sub_vjp,
-                         .forward_doc = "y = a - b",
-                         .gradient_doc = "da = sum_to(g), db = -sum_to(g)",
-                         .operand_names = "+, \xE2\x88\x92"};
+  static constexpr OpDef def{.name = "sub",
+                             .arity = 2,
+                             .shape = broadcast_inputs,
+                             DAGPROP_KERNELS(sub_forward),
+                             .vjp = sub_vjp,
+                             .forward_doc = "y = a - b",
+                             .gradient_doc = "da = sum_to(g), db = -sum_to(g)",
+                             .operand_names = "+, \xE2\x88\x92"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_mul() {
-  static const OpDef def{.name = "mul",
-                         .arity = 2,
-                         .shape = broadcast_inputs,
-                         DAGPROP_KERNELS(mul_forward),
-                         .vjp = mul_vjp,
-                         .forward_doc = "y = a * b",
-                         .gradient_doc = "da = sum_to(g * b), db = sum_to(g * a)",
-                         .commutative = true};
+  static constexpr OpDef def{.name = "mul",
+                             .arity = 2,
+                             .shape = broadcast_inputs,
+                             DAGPROP_KERNELS(mul_forward),
+                             .vjp = mul_vjp,
+                             .forward_doc = "y = a * b",
+                             .gradient_doc = "da = sum_to(g * b), db = sum_to(g * a)",
+                             .commutative = true};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_div() {
-  static const OpDef def{.name = "div",
-                         .arity = 2,
-                         .shape = broadcast_inputs,
-                         DAGPROP_KERNELS(div_forward),
-                         .vjp = div_vjp,
-                         .cost_per_element = 2,
-                         .forward_doc = "y = a / b",
-                         .gradient_doc = "da = sum_to(g / b), db = -sum_to(g * y / b)",
-                         .notes_doc = "b = 0 gives +-Inf or NaN, as IEEE division does",
-                         .operand_names = "numerator, denominator"};
+  static constexpr OpDef def{.name = "div",
+                             .arity = 2,
+                             .shape = broadcast_inputs,
+                             DAGPROP_KERNELS(div_forward),
+                             .vjp = div_vjp,
+                             .cost_per_element = 2,
+                             .forward_doc = "y = a / b",
+                             .gradient_doc = "da = sum_to(g / b), db = -sum_to(g * y / b)",
+                             .notes_doc = "b = 0 gives +-Inf or NaN, as IEEE division does",
+                             .operand_names = "numerator, denominator"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_neg() {
-  static const OpDef def{.name = "neg",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(neg_forward),
-                         .vjp = neg_vjp,
-                         .forward_doc = "y = -x",
-                         .gradient_doc = "dx = -g"};
+  static constexpr OpDef def{.name = "neg",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(neg_forward),
+                             .vjp = neg_vjp,
+                             .forward_doc = "y = -x",
+                             .gradient_doc = "dx = -g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_scale() {
-  static const OpDef def{.name = "scale",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(scale_forward),
-                         .vjp = scale_vjp,
-                         .forward_doc = "y = alpha * x",
-                         .gradient_doc = "dx = alpha * g",
-                         .attributes = kScaleAttributes};
+  static constexpr OpDef def{.name = "scale",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(scale_forward),
+                             .vjp = scale_vjp,
+                             .forward_doc = "y = alpha * x",
+                             .gradient_doc = "dx = alpha * g",
+                             .attributes = kScaleAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -100,7 +100,7 @@ void avg_pool2d_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_avg_pool2d() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "avg_pool2d",
       .arity = 1,
       .shape = avg_pool2d_shape,
@@ -111,11 +111,12 @@ const OpDef& op_def_avg_pool2d() {
       .gradient_doc = "dx = avg_pool2d_grad(g)",
       .notes_doc = "zero padding counts towards the mean (count_include_pad = true)",
       .attributes = kPool2dAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_avg_pool2d_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "avg_pool2d_grad",
       .arity = 1,
       .shape = avg_pool2d_grad_shape,
@@ -126,6 +127,7 @@ const OpDef& op_def_avg_pool2d_grad() {
       .gradient_doc = "dg = avg_pool2d(u)",
       .notes_doc = "linear: the adjoint of avg_pool2d",
       .attributes = kPool2dGradAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

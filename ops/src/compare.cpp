@@ -36,8 +36,8 @@ void not_equal_forward(const KernelCall& c) {
   binary_kernel<T>(c, [](T a, T b) { return a != b ? T(1) : T(0); });
 }
 
-OpDef comparison(std::string_view name, ForwardKernel f32, ForwardKernel f64,
-                 std::string_view forward_doc) {
+constexpr OpDef comparison(std::string_view name, ForwardKernel f32, ForwardKernel f64,
+                           std::string_view forward_doc) {
   return OpDef{.name = name,
                .arity = 2,
                .shape = broadcast_inputs,
@@ -119,7 +119,7 @@ void where_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_maximum() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "maximum",
       .arity = 2,
       .shape = broadcast_inputs,
@@ -129,10 +129,11 @@ const OpDef& op_def_maximum() {
       .gradient_doc = "da = sum_to(g (a >= b)), db = sum_to(g (a < b))",
       .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN",
       .operand_names = "a, b"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_minimum() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "minimum",
       .arity = 2,
       .shape = broadcast_inputs,
@@ -142,10 +143,11 @@ const OpDef& op_def_minimum() {
       .gradient_doc = "da = sum_to(g (a <= b)), db = sum_to(g (a > b))",
       .notes_doc = "at a tie (a == b) the whole gradient goes to a; NaN in either gives NaN",
       .operand_names = "a, b"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_where() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "where",
       .arity = 3,
       .shape = where_shape,
@@ -158,36 +160,43 @@ const OpDef& op_def_where() {
           "the condition is a mask (any nonzero is true; NaN is true) and carries no "
           "gradient; the branch not taken gets exactly zero, even where it is NaN",
       .operand_names = "condition, a, b"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_greater() {
-  static const OpDef def =
+  static constexpr OpDef def =
       comparison("greater", &greater_forward<float>, &greater_forward<double>, "y = a > b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_greater_equal() {
-  static const OpDef def = comparison("greater_equal", &greater_equal_forward<float>,
-                                      &greater_equal_forward<double>, "y = a >= b ? 1 : 0");
+  static constexpr OpDef def = comparison("greater_equal", &greater_equal_forward<float>,
+                                          &greater_equal_forward<double>, "y = a >= b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_less() {
-  static const OpDef def =
+  static constexpr OpDef def =
       comparison("less", &less_forward<float>, &less_forward<double>, "y = a < b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_less_equal() {
-  static const OpDef def = comparison("less_equal", &less_equal_forward<float>,
-                                      &less_equal_forward<double>, "y = a <= b ? 1 : 0");
+  static constexpr OpDef def = comparison("less_equal", &less_equal_forward<float>,
+                                          &less_equal_forward<double>, "y = a <= b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_equal() {
-  static const OpDef def =
+  static constexpr OpDef def =
       comparison("equal", &equal_forward<float>, &equal_forward<double>, "y = a == b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_not_equal() {
-  static const OpDef def = comparison("not_equal", &not_equal_forward<float>,
-                                      &not_equal_forward<double>, "y = a != b ? 1 : 0");
+  static constexpr OpDef def = comparison("not_equal", &not_equal_forward<float>,
+                                          &not_equal_forward<double>, "y = a != b ? 1 : 0");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -79,7 +79,7 @@ void concat_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_concat() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "concat",
       .arity = -1,
       .shape = concat_shape,
@@ -91,6 +91,7 @@ const OpDef& op_def_concat() {
           "any number of inputs; stack(xs, axis) is concat of the inputs reshaped with a "
           "new axis of size 1",
       .attributes = kConcatAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -523,7 +523,7 @@ constexpr std::string_view kConvNotes =
 }  // namespace
 
 const OpDef& op_def_conv2d() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "conv2d",
       .arity = -1,
       .shape = conv2d_shape,
@@ -539,11 +539,12 @@ const OpDef& op_def_conv2d() {
       .notes_doc = kConvNotes,
       .operand_names = "x, w, bias",
       .attributes = kConv2dAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_conv2d_input_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "conv2d_input_grad",
       .arity = 2,
       .shape = conv2d_input_grad_shape,
@@ -555,21 +556,23 @@ const OpDef& op_def_conv2d_input_grad() {
       .notes_doc = kConvNotes,
       .operand_names = "g, w",
       .attributes = kConv2dInputGradAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_conv2d_weight_grad() {
-  static const OpDef def{.name = "conv2d_weight_grad",
-                         .arity = 2,
-                         .shape = conv2d_weight_grad_shape,
-                         DAGPROP_KERNELS(conv2d_weight_grad_forward),
-                         .vjp = conv2d_weight_grad_vjp,
-                         .work = conv2d_weight_grad_work,
-                         .forward_doc = "dw = sum over images of G_n im2col(x_n)^T, per group",
-                         .gradient_doc = "dx = conv2d_input_grad(g, u), dg = conv2d(x, u)",
-                         .notes_doc = kConvNotes,
-                         .operand_names = "x, g",
-                         .attributes = kConv2dWeightGradAttributes};
+  static constexpr OpDef def{.name = "conv2d_weight_grad",
+                             .arity = 2,
+                             .shape = conv2d_weight_grad_shape,
+                             DAGPROP_KERNELS(conv2d_weight_grad_forward),
+                             .vjp = conv2d_weight_grad_vjp,
+                             .work = conv2d_weight_grad_work,
+                             .forward_doc = "dw = sum over images of G_n im2col(x_n)^T, per group",
+                             .gradient_doc = "dx = conv2d_input_grad(g, u), dg = conv2d(x, u)",
+                             .notes_doc = kConvNotes,
+                             .operand_names = "x, g",
+                             .attributes = kConv2dWeightGradAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

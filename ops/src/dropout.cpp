@@ -86,7 +86,7 @@ void dropout_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_dropout() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "dropout",
       .arity = 2,
       .shape = dropout_shape,
@@ -102,6 +102,7 @@ const OpDef& op_def_dropout() {
           "whole number that the Dropout layer advances per training step",
       .operand_names = "x, step",
       .attributes = kDropoutAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -56,20 +56,21 @@ void abs_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_pow() {
-  static const OpDef def{.name = "pow",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(pow_forward),
-                         .vjp = pow_vjp,
-                         .cost_per_element = 8,
-                         .forward_doc = "y = x^p (p a constant)",
-                         .gradient_doc = "dx = g * p * x^(p-1)",
-                         .notes_doc = "x < 0 with a non-integer p gives NaN, as std::pow does",
-                         .attributes = kPowAttributes};
+  static constexpr OpDef def{.name = "pow",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(pow_forward),
+                             .vjp = pow_vjp,
+                             .cost_per_element = 8,
+                             .forward_doc = "y = x^p (p a constant)",
+                             .gradient_doc = "dx = g * p * x^(p-1)",
+                             .notes_doc = "x < 0 with a non-integer p gives NaN, as std::pow does",
+                             .attributes = kPowAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_exp() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "exp",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -79,41 +80,46 @@ const OpDef& op_def_exp() {
       .forward_doc = "y = exp(x)",
       .gradient_doc = "dx = g * y",
       .notes_doc = "overflows to +Inf above about 88 (float32) or 709 (float64)"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_log() {
-  static const OpDef def{.name = "log",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(log_forward),
-                         .vjp = log_vjp,
-                         .cost_per_element = 4,
-                         .forward_doc = "y = ln(x)",
-                         .gradient_doc = "dx = g / x",
-                         .notes_doc = "x = 0 gives -Inf, x < 0 gives NaN"};
+  static constexpr OpDef def{.name = "log",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(log_forward),
+                             .vjp = log_vjp,
+                             .cost_per_element = 4,
+                             .forward_doc = "y = ln(x)",
+                             .gradient_doc = "dx = g / x",
+                             .notes_doc = "x = 0 gives -Inf, x < 0 gives NaN"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_sqrt() {
-  static const OpDef def{.name = "sqrt",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(sqrt_forward),
-                         .vjp = sqrt_vjp,
-                         .cost_per_element = 2,
-                         .forward_doc = "y = sqrt(x)",
-                         .gradient_doc = "dx = g / (2 y)",
-                         .notes_doc = "x < 0 gives NaN; the gradient at 0 is +Inf"};
+  static constexpr OpDef def{.name = "sqrt",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(sqrt_forward),
+                             .vjp = sqrt_vjp,
+                             .cost_per_element = 2,
+                             .forward_doc = "y = sqrt(x)",
+                             .gradient_doc = "dx = g / (2 y)",
+                             .notes_doc = "x < 0 gives NaN; the gradient at 0 is +Inf"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_abs() {
-  static const OpDef def{.name = "abs",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(abs_forward),
-                         .vjp = abs_vjp,
-                         .forward_doc = "y = |x|",
-                         .gradient_doc = "dx = g * sign(x)",
-                         .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)"};
+  static constexpr OpDef def{
+      .name = "abs",
+      .arity = 1,
+      .shape = same_shape_as_first,
+      DAGPROP_KERNELS(abs_forward),
+      .vjp = abs_vjp,
+      .forward_doc = "y = |x|",
+      .gradient_doc = "dx = g * sign(x)",
+      .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -41,7 +41,7 @@ void elu_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_elu() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "elu",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -52,10 +52,11 @@ const OpDef& op_def_elu() {
       .gradient_doc = "dx = elu_grad(x, g) = g * (1 if x > 0 else alpha * exp(x))",
       .notes_doc = "expm1 keeps small negative x accurate",
       .attributes = kEluAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_elu_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "elu_grad",
       .arity = 2,
       .shape = equal_shapes,
@@ -66,6 +67,7 @@ const OpDef& op_def_elu_grad() {
       .gradient_doc = "dx = u * g * (0 if x > 0 else alpha * exp(x)), dg = elu_grad(x, u)",
       .operand_names = "x, g",
       .attributes = kEluAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

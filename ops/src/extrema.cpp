@@ -110,8 +110,8 @@ void min_vjp(GradContext& c) {
   extremum_vjp(c, OpCode::argmin);
 }
 
-OpDef position_def(std::string_view name, ForwardKernel f32, ForwardKernel f64,
-                   std::string_view forward_doc) {
+constexpr OpDef position_def(std::string_view name, ForwardKernel f32, ForwardKernel f64,
+                             std::string_view forward_doc) {
   return OpDef{.name = name,
                .arity = 1,
                .shape = extremum_shape,
@@ -129,7 +129,7 @@ OpDef position_def(std::string_view name, ForwardKernel f32, ForwardKernel f64,
 }  // namespace
 
 const OpDef& op_def_max() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "max",
       .arity = 1,
       .shape = extremum_shape,
@@ -141,10 +141,11 @@ const OpDef& op_def_max() {
           "ties: the first maximal element along the axis gets the gradient, the others "
           "zero; NaN propagates",
       .attributes = kExtremumAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_min() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "min",
       .arity = 1,
       .shape = extremum_shape,
@@ -156,16 +157,21 @@ const OpDef& op_def_min() {
           "ties: the first minimal element along the axis gets the gradient, the others "
           "zero; NaN propagates",
       .attributes = kExtremumAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_argmax() {
-  static const OpDef def = position_def("argmax", &argmax_forward<float>, &argmax_forward<double>,
-                                        "y = position of the first maximum along an axis");
+  static constexpr OpDef def =
+      position_def("argmax", &argmax_forward<float>, &argmax_forward<double>,
+                   "y = position of the first maximum along an axis");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_argmin() {
-  static const OpDef def = position_def("argmin", &argmin_forward<float>, &argmin_forward<double>,
-                                        "y = position of the first minimum along an axis");
+  static constexpr OpDef def =
+      position_def("argmin", &argmin_forward<float>, &argmin_forward<double>,
+                   "y = position of the first minimum along an axis");
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -42,7 +42,7 @@ void gelu_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_gelu() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "gelu",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -52,18 +52,21 @@ const OpDef& op_def_gelu() {
       .forward_doc = "y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2",
       .gradient_doc = "dx = gelu_grad(x, g) = g * (Phi(x) + x * phi(x))",
       .notes_doc = "Phi is computed with erfc, accurate in the far negative tail"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_gelu_grad() {
-  static const OpDef def{.name = "gelu_grad",
-                         .arity = 2,
-                         .shape = equal_shapes,
-                         DAGPROP_KERNELS(gelu_grad_forward),
-                         .vjp = gelu_grad_vjp,
-                         .cost_per_element = 12,
-                         .forward_doc = "z = g * (Phi(x) + x * phi(x))",
-                         .gradient_doc = "dx = u * g * phi(x) * (2 - x^2), dg = gelu_grad(x, u)",
-                         .operand_names = "x, g"};
+  static constexpr OpDef def{
+      .name = "gelu_grad",
+      .arity = 2,
+      .shape = equal_shapes,
+      DAGPROP_KERNELS(gelu_grad_forward),
+      .vjp = gelu_grad_vjp,
+      .cost_per_element = 12,
+      .forward_doc = "z = g * (Phi(x) + x * phi(x))",
+      .gradient_doc = "dx = u * g * phi(x) * (2 - x^2), dg = gelu_grad(x, u)",
+      .operand_names = "x, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -42,15 +42,16 @@ void global_avg_pool2d_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_global_avg_pool2d() {
-  static const OpDef def{.name = "global_avg_pool2d",
-                         .arity = 1,
-                         .shape = global_avg_pool2d_shape,
-                         DAGPROP_KERNELS(global_avg_pool2d_forward),
-                         .vjp = global_avg_pool2d_vjp,
-                         .cost_per_element = kFloat64AccumulationCost,
-                         .forward_doc = "y[n, c] = mean of x[n, c, :, :]",
-                         .gradient_doc = "dx = broadcast_to(g[n, c] / (H W), x's shape)",
-                         .notes_doc = "float sums are carried in double"};
+  static constexpr OpDef def{.name = "global_avg_pool2d",
+                             .arity = 1,
+                             .shape = global_avg_pool2d_shape,
+                             DAGPROP_KERNELS(global_avg_pool2d_forward),
+                             .vjp = global_avg_pool2d_vjp,
+                             .cost_per_element = kFloat64AccumulationCost,
+                             .forward_doc = "y[n, c] = mean of x[n, c, :, :]",
+                             .gradient_doc = "dx = broadcast_to(g[n, c] / (H W), x's shape)",
+                             .notes_doc = "float sums are carried in double"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -254,7 +254,7 @@ constexpr std::string_view kIndexNotes =
 }  // namespace
 
 const OpDef& op_def_index_select() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "index_select",
       .arity = 2,
       .shape = index_select_shape,
@@ -266,10 +266,11 @@ const OpDef& op_def_index_select() {
       .notes_doc = kIndexNotes,
       .operand_names = "x, indices",
       .attributes = kSelectAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_index_add() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "index_add",
       .arity = 2,
       .shape = index_add_shape,
@@ -281,24 +282,26 @@ const OpDef& op_def_index_add() {
       .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
       .operand_names = "g, indices",
       .attributes = kScatterAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_gather() {
-  static const OpDef def{.name = "gather",
-                         .arity = 2,
-                         .shape = gather_shape,
-                         DAGPROP_KERNELS(gather_forward),
-                         .vjp = gather_vjp,
-                         .nondifferentiable_inputs = 0b10,
-                         .forward_doc = "y[o, j, i] = x[o, index[o, j, i], i] along an axis",
-                         .gradient_doc = "dx = scatter_add(g, index)",
-                         .notes_doc = kIndexNotes,
-                         .operand_names = "x, index",
-                         .attributes = kSelectAttributes};
+  static constexpr OpDef def{.name = "gather",
+                             .arity = 2,
+                             .shape = gather_shape,
+                             DAGPROP_KERNELS(gather_forward),
+                             .vjp = gather_vjp,
+                             .nondifferentiable_inputs = 0b10,
+                             .forward_doc = "y[o, j, i] = x[o, index[o, j, i], i] along an axis",
+                             .gradient_doc = "dx = scatter_add(g, index)",
+                             .notes_doc = kIndexNotes,
+                             .operand_names = "x, index",
+                             .attributes = kSelectAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_scatter_add() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "scatter_add",
       .arity = 2,
       .shape = scatter_add_shape,
@@ -310,6 +313,7 @@ const OpDef& op_def_scatter_add() {
       .notes_doc = "repeated indices add up in index order: the same bits at any thread count",
       .operand_names = "g, index",
       .attributes = kScatterAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -208,19 +208,20 @@ void one_hot_forward(const KernelCall& c) {
 }  // namespace
 
 const OpDef& op_def_mse_loss() {
-  static const OpDef def{.name = "mse_loss",
-                         .arity = 2,
-                         .shape = mse_shape,
-                         DAGPROP_KERNELS(mse_forward),
-                         .vjp = mse_vjp,
-                         .cost_per_element = 2,
-                         .forward_doc = "L = mean((p - t)^2)",
-                         .gradient_doc = "dp = 2 g (p - t) / n, dt = -dp",
-                         .operand_names = "prediction, target"};
+  static constexpr OpDef def{.name = "mse_loss",
+                             .arity = 2,
+                             .shape = mse_shape,
+                             DAGPROP_KERNELS(mse_forward),
+                             .vjp = mse_vjp,
+                             .cost_per_element = 2,
+                             .forward_doc = "L = mean((p - t)^2)",
+                             .gradient_doc = "dp = 2 g (p - t) / n, dt = -dp",
+                             .operand_names = "prediction, target"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_cross_entropy() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "cross_entropy",
       .arity = 2,
       .shape = cross_entropy_shape,
@@ -235,10 +236,11 @@ const OpDef& op_def_cross_entropy() {
           "to any magnitude; a row's term is log1p(s) - (z_label - max), s the other classes' "
           "exp(z_j - max), so a confident row's loss (below 1e-10) keeps its relative precision",
       .operand_names = "logits, labels"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_cross_entropy_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "cross_entropy_grad",
       .arity = 3,
       .shape = cross_entropy_grad_shape,
@@ -251,32 +253,35 @@ const OpDef& op_def_cross_entropy_grad() {
           "dz' = g softmax_grad(softmax(z), u) / batch, dg = sum(u (softmax(z) - onehot)) / batch",
       .notes_doc = "the label's entry p - 1 is computed as expm1(log p), exact when p is near 1",
       .operand_names = "logits, labels, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_binary_cross_entropy_with_logits() {
-  static const OpDef def{.name = "binary_cross_entropy_with_logits",
-                         .arity = 2,
-                         .shape = mse_shape,
-                         DAGPROP_KERNELS(bce_forward),
-                         .vjp = bce_vjp,
-                         .cost_per_element = 8,
-                         .forward_doc = "L = mean(max(z, 0) - z t + log1p(exp(-|z|)))",
-                         .gradient_doc = "dz = g (sigmoid(z) - t) / n, dt = -g z / n",
-                         .notes_doc = "finite for logits of any magnitude",
-                         .operand_names = "logits, targets"};
+  static constexpr OpDef def{.name = "binary_cross_entropy_with_logits",
+                             .arity = 2,
+                             .shape = mse_shape,
+                             DAGPROP_KERNELS(bce_forward),
+                             .vjp = bce_vjp,
+                             .cost_per_element = 8,
+                             .forward_doc = "L = mean(max(z, 0) - z t + log1p(exp(-|z|)))",
+                             .gradient_doc = "dz = g (sigmoid(z) - t) / n, dt = -g z / n",
+                             .notes_doc = "finite for logits of any magnitude",
+                             .operand_names = "logits, targets"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_one_hot() {
-  static const OpDef def{.name = "one_hot",
-                         .arity = 1,
-                         .shape = one_hot_shape,
-                         DAGPROP_KERNELS(one_hot_forward),
-                         .grad_kind = GradKind::zero,
-                         .nondifferentiable_inputs = 0b1,
-                         .forward_doc = "y[r, label_r] = 1, else 0",
-                         .gradient_doc = "none (labels are not differentiable)",
-                         .attributes = kOneHotAttributes,
-                         .upgrade_attrs = upgrade_one_hot_attrs};
+  static constexpr OpDef def{.name = "one_hot",
+                             .arity = 1,
+                             .shape = one_hot_shape,
+                             DAGPROP_KERNELS(one_hot_forward),
+                             .grad_kind = GradKind::zero,
+                             .nondifferentiable_inputs = 0b1,
+                             .forward_doc = "y[r, label_r] = 1, else 0",
+                             .gradient_doc = "none (labels are not differentiable)",
+                             .attributes = kOneHotAttributes,
+                             .upgrade_attrs = upgrade_one_hot_attrs};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

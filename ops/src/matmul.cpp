@@ -279,7 +279,7 @@ void matmul_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_matmul() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "matmul",
       .arity = 2,
       .shape = matmul_shape,
@@ -296,6 +296,7 @@ const OpDef& op_def_matmul() {
       .operand_names = "left, right",
       .attributes = kMatmulAttributes,
       .upgrade_attrs = upgrade_matmul_attrs};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

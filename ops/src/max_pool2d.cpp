@@ -168,21 +168,22 @@ constexpr std::string_view kMaxPoolNotes =
 }  // namespace
 
 const OpDef& op_def_max_pool2d() {
-  static const OpDef def{.name = "max_pool2d",
-                         .arity = 1,
-                         .shape = max_pool2d_shape,
-                         DAGPROP_KERNELS(max_pool2d_forward),
-                         .vjp = max_pool2d_vjp,
-                         .work = pool2d_work,
-                         .forward_doc = "y[n, c, i, j] = max of x[n, c] over window (i, j)",
-                         .gradient_doc = "dx = max_pool2d_grad(x, g)",
-                         .notes_doc = kMaxPoolNotes,
-                         .attributes = kPool2dAttributes};
+  static constexpr OpDef def{.name = "max_pool2d",
+                             .arity = 1,
+                             .shape = max_pool2d_shape,
+                             DAGPROP_KERNELS(max_pool2d_forward),
+                             .vjp = max_pool2d_vjp,
+                             .work = pool2d_work,
+                             .forward_doc = "y[n, c, i, j] = max of x[n, c] over window (i, j)",
+                             .gradient_doc = "dx = max_pool2d_grad(x, g)",
+                             .notes_doc = kMaxPoolNotes,
+                             .attributes = kPool2dAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_max_pool2d_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "max_pool2d_grad",
       .arity = 2,
       .shape = max_pool2d_grad_shape,
@@ -194,21 +195,24 @@ const OpDef& op_def_max_pool2d_grad() {
       .notes_doc = kMaxPoolNotes,
       .operand_names = "x, g",
       .attributes = kPool2dAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_max_pool2d_select() {
-  static const OpDef def{.name = "max_pool2d_select",
-                         .arity = 2,
-                         .shape = max_pool2d_select_shape,
-                         DAGPROP_KERNELS(max_pool2d_select_forward),
-                         .vjp = max_pool2d_select_vjp,
-                         .work = pool2d_work,
-                         .forward_doc = "z[o] = u at the first maximal element of window o of x",
-                         .gradient_doc = "dx = 0 (piecewise constant), du = max_pool2d_grad(x, g)",
-                         .notes_doc = kMaxPoolNotes,
-                         .operand_names = "x, u",
-                         .attributes = kPool2dAttributes};
+  static constexpr OpDef def{
+      .name = "max_pool2d_select",
+      .arity = 2,
+      .shape = max_pool2d_select_shape,
+      DAGPROP_KERNELS(max_pool2d_select_forward),
+      .vjp = max_pool2d_select_vjp,
+      .work = pool2d_work,
+      .forward_doc = "z[o] = u at the first maximal element of window o of x",
+      .gradient_doc = "dx = 0 (piecewise constant), du = max_pool2d_grad(x, g)",
+      .notes_doc = kMaxPoolNotes,
+      .operand_names = "x, u",
+      .attributes = kPool2dAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -233,7 +233,7 @@ OpAttrs eps_attrs(double eps) {
 }  // namespace
 
 const OpDef& op_def_layer_norm() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "layer_norm",
       .arity = 3,
       .shape = layer_norm_shape,
@@ -249,10 +249,11 @@ const OpDef& op_def_layer_norm() {
           "constant row finite (its output is beta)",
       .operand_names = "x, gamma, beta",
       .attributes = kEpsAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_batch_moments() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "batch_moments",
       .arity = 1,
       .shape = batch_moments_shape,
@@ -262,10 +263,11 @@ const OpDef& op_def_batch_moments() {
       .forward_doc = "m = [mean_c, var_c]: per channel (axis 1) over every other axis",
       .gradient_doc = "dx = (u_mean + 2 u_var (x - mean)) / count",
       .notes_doc = "biased variance, accumulated in float64 per channel in a fixed order"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_batch_norm() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "batch_norm",
       .arity = 4,
       .shape = batch_norm_shape,
@@ -281,6 +283,7 @@ const OpDef& op_def_batch_norm() {
           "evaluation the running moments",
       .operand_names = "x, moments, gamma, beta",
       .attributes = kEpsAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

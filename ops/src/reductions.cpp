@@ -131,7 +131,7 @@ OpAttrs reduction_attrs(int axis, bool keepdim, bool all_axes) {
 }  // namespace
 
 const OpDef& op_def_sum() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "sum",
       .arity = 1,
       .shape = reduced_shape,
@@ -142,18 +142,20 @@ const OpDef& op_def_sum() {
       .gradient_doc = "dx = broadcast_to(g, x.shape)",
       .notes_doc = "accumulated in float64 in fixed chunks: the same bits for any thread count",
       .attributes = kReductionAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_mean() {
-  static const OpDef def{.name = "mean",
-                         .arity = 1,
-                         .shape = reduced_shape,
-                         DAGPROP_KERNELS(mean_forward),
-                         .vjp = mean_vjp,
-                         .cost_per_element = kFloat64AccumulationCost,
-                         .forward_doc = "y = sum of x / count",
-                         .gradient_doc = "dx = broadcast_to(g, x.shape) / count",
-                         .attributes = kReductionAttributes};
+  static constexpr OpDef def{.name = "mean",
+                             .arity = 1,
+                             .shape = reduced_shape,
+                             DAGPROP_KERNELS(mean_forward),
+                             .vjp = mean_vjp,
+                             .cost_per_element = kFloat64AccumulationCost,
+                             .forward_doc = "y = sum of x / count",
+                             .gradient_doc = "dx = broadcast_to(g, x.shape) / count",
+                             .attributes = kReductionAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -50,42 +50,47 @@ void leaky_relu_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_relu() {
-  static const OpDef def{.name = "relu",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(relu_forward),
-                         .vjp = relu_vjp,
-                         .forward_doc = "y = max(x, 0)",
-                         .gradient_doc = "dx = relu_grad(x, g) = g * (x > 0)",
-                         .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)",
-                         .units = UnitKind::rectifier};
+  static constexpr OpDef def{
+      .name = "relu",
+      .arity = 1,
+      .shape = same_shape_as_first,
+      DAGPROP_KERNELS(relu_forward),
+      .vjp = relu_vjp,
+      .forward_doc = "y = max(x, 0)",
+      .gradient_doc = "dx = relu_grad(x, g) = g * (x > 0)",
+      .notes_doc = "the derivative at 0 is taken as 0 (PyTorch's convention)",
+      .units = UnitKind::rectifier};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_relu_grad() {
-  static const OpDef def{.name = "relu_grad",
-                         .arity = 2,
-                         .shape = equal_shapes,
-                         DAGPROP_KERNELS(relu_grad_forward),
-                         .vjp = relu_grad_vjp,
-                         .forward_doc = "z = g * (x > 0)",
-                         .gradient_doc = "dx = 0 (piecewise constant), dg = u * (x > 0)",
-                         .operand_names = "x, g"};
+  static constexpr OpDef def{.name = "relu_grad",
+                             .arity = 2,
+                             .shape = equal_shapes,
+                             DAGPROP_KERNELS(relu_grad_forward),
+                             .vjp = relu_grad_vjp,
+                             .forward_doc = "z = g * (x > 0)",
+                             .gradient_doc = "dx = 0 (piecewise constant), dg = u * (x > 0)",
+                             .operand_names = "x, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_leaky_relu() {
-  static const OpDef def{.name = "leaky_relu",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(leaky_relu_forward),
-                         .vjp = leaky_relu_vjp,
-                         .forward_doc = "y = x if x > 0 else slope * x",
-                         .gradient_doc = "dx = leaky_relu_grad(x, g) = g * (1 if x > 0 else slope)",
-                         .notes_doc = "the derivative at 0 is taken as slope",
-                         .attributes = kLeakyReluAttributes};
+  static constexpr OpDef def{
+      .name = "leaky_relu",
+      .arity = 1,
+      .shape = same_shape_as_first,
+      DAGPROP_KERNELS(leaky_relu_forward),
+      .vjp = leaky_relu_vjp,
+      .forward_doc = "y = x if x > 0 else slope * x",
+      .gradient_doc = "dx = leaky_relu_grad(x, g) = g * (1 if x > 0 else slope)",
+      .notes_doc = "the derivative at 0 is taken as slope",
+      .attributes = kLeakyReluAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_leaky_relu_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "leaky_relu_grad",
       .arity = 2,
       .shape = equal_shapes,
@@ -95,6 +100,7 @@ const OpDef& op_def_leaky_relu_grad() {
       .gradient_doc = "dx = 0 (piecewise constant), dg = u * (1 if x > 0 else slope)",
       .operand_names = "x, g",
       .attributes = kLeakyReluAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -185,48 +185,54 @@ void sum_to_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_reshape() {
-  static const OpDef def{.name = "reshape",
-                         .arity = 1,
-                         .shape = reshape_shape,
-                         DAGPROP_KERNELS(copy_forward),
-                         .vjp = reshape_vjp,
-                         .forward_doc = "y = x with a new shape (row-major order kept)",
-                         .gradient_doc = "dx = reshape(g, x.shape)",
-                         .attributes = kReshapeAttributes};
+  static constexpr OpDef def{.name = "reshape",
+                             .arity = 1,
+                             .shape = reshape_shape,
+                             DAGPROP_KERNELS(copy_forward),
+                             .vjp = reshape_vjp,
+                             .forward_doc = "y = x with a new shape (row-major order kept)",
+                             .gradient_doc = "dx = reshape(g, x.shape)",
+                             .attributes = kReshapeAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_transpose() {
-  static const OpDef def{.name = "transpose",
-                         .arity = 1,
-                         .shape = transpose_shape,
-                         DAGPROP_KERNELS(transpose_forward),
-                         .vjp = transpose_vjp,
-                         .forward_doc = "y = x with two axes swapped (the last two by default)",
-                         .gradient_doc = "dx = transpose(g) over the same axes",
-                         .attributes = kTransposeAttributes};
+  static constexpr OpDef def{.name = "transpose",
+                             .arity = 1,
+                             .shape = transpose_shape,
+                             DAGPROP_KERNELS(transpose_forward),
+                             .vjp = transpose_vjp,
+                             .forward_doc = "y = x with two axes swapped (the last two by default)",
+                             .gradient_doc = "dx = transpose(g) over the same axes",
+                             .attributes = kTransposeAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_broadcast_to() {
-  static const OpDef def{.name = "broadcast_to",
-                         .arity = 1,
-                         .shape = broadcast_to_shape,
-                         DAGPROP_KERNELS(broadcast_to_forward),
-                         .vjp = broadcast_to_vjp,
-                         .forward_doc = "y = x repeated along its size-1 and missing leading axes",
-                         .gradient_doc = "dx = sum_to(g, x.shape)",
-                         .attributes = kBroadcastToAttributes};
+  static constexpr OpDef def{
+      .name = "broadcast_to",
+      .arity = 1,
+      .shape = broadcast_to_shape,
+      DAGPROP_KERNELS(broadcast_to_forward),
+      .vjp = broadcast_to_vjp,
+      .forward_doc = "y = x repeated along its size-1 and missing leading axes",
+      .gradient_doc = "dx = sum_to(g, x.shape)",
+      .attributes = kBroadcastToAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_sum_to() {
-  static const OpDef def{.name = "sum_to",
-                         .arity = 1,
-                         .shape = sum_to_shape,
-                         DAGPROP_KERNELS(sum_to_forward),
-                         .vjp = sum_to_vjp,
-                         .cost_per_element = kFloat64AccumulationCost,
-                         .forward_doc = "y = x summed over the axes that broadcast_to would repeat",
-                         .gradient_doc = "dx = broadcast_to(g, x.shape)",
-                         .attributes = kSumToAttributes};
+  static constexpr OpDef def{
+      .name = "sum_to",
+      .arity = 1,
+      .shape = sum_to_shape,
+      DAGPROP_KERNELS(sum_to_forward),
+      .vjp = sum_to_vjp,
+      .cost_per_element = kFloat64AccumulationCost,
+      .forward_doc = "y = x summed over the axes that broadcast_to would repeat",
+      .gradient_doc = "dx = broadcast_to(g, x.shape)",
+      .attributes = kSumToAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

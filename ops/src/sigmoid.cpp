@@ -39,7 +39,7 @@ void sigmoid_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_sigmoid() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "sigmoid",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -50,18 +50,20 @@ const OpDef& op_def_sigmoid() {
       .gradient_doc = "dx = sigmoid_grad(y, g) = g * y * (1 - y)",
       .notes_doc = "exp is taken of -|x| only, so |x| = 800 gives exactly 0 or 1 and no NaN",
       .units = UnitKind::sigmoid};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_sigmoid_grad() {
-  static const OpDef def{.name = "sigmoid_grad",
-                         .arity = 2,
-                         .shape = equal_shapes,
-                         DAGPROP_KERNELS(sigmoid_grad_forward),
-                         .vjp = sigmoid_grad_vjp,
-                         .cost_per_element = 2,
-                         .forward_doc = "z = g * y * (1 - y)",
-                         .gradient_doc = "dy = u * g * (1 - 2y), dg = u * y * (1 - y)",
-                         .operand_names = "y, g"};
+  static constexpr OpDef def{.name = "sigmoid_grad",
+                             .arity = 2,
+                             .shape = equal_shapes,
+                             DAGPROP_KERNELS(sigmoid_grad_forward),
+                             .vjp = sigmoid_grad_vjp,
+                             .cost_per_element = 2,
+                             .forward_doc = "z = g * y * (1 - y)",
+                             .gradient_doc = "dy = u * g * (1 - 2y), dg = u * y * (1 - y)",
+                             .operand_names = "y, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

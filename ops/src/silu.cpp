@@ -35,7 +35,7 @@ void silu_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_silu() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "silu",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -44,10 +44,11 @@ const OpDef& op_def_silu() {
       .cost_per_element = 7,
       .forward_doc = "y = x * sigmoid(x)",
       .gradient_doc = "dx = silu_grad(x, g) = g * s * (1 + x * (1 - s)), s = sigmoid(x)"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_silu_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "silu_grad",
       .arity = 2,
       .shape = equal_shapes,
@@ -57,6 +58,7 @@ const OpDef& op_def_silu_grad() {
       .forward_doc = "z = g * s * (1 + x * (1 - s)), s = sigmoid(x)",
       .gradient_doc = "dx = u * g * s(1 - s) * (2 + x(1 - 2s)), dg = silu_grad(x, u)",
       .operand_names = "x, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -151,7 +151,7 @@ std::int64_t clamp_bound(std::int64_t bound, std::int64_t dim) {
 }  // namespace
 
 const OpDef& op_def_slice() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "slice",
       .arity = 1,
       .shape = slice_shape,
@@ -163,11 +163,12 @@ const OpDef& op_def_slice() {
           "ints: (start, stop, step) per axis, normalized as Python does (negative bounds "
           "count from the end, then clamp); steps must be positive",
       .attributes = kSliceAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 
 const OpDef& op_def_slice_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "slice_grad",
       .arity = 1,
       .shape = slice_grad_shape,
@@ -177,6 +178,7 @@ const OpDef& op_def_slice_grad() {
       .gradient_doc = "dg = slice(u, ranges)",
       .notes_doc = "the sliced positions are distinct: no accumulation, one result",
       .attributes = kSliceGradAttributes};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

@@ -109,7 +109,7 @@ void log_softmax_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_softmax() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "softmax",
       .arity = 1,
       .shape = last_axis_shape,
@@ -119,22 +119,25 @@ const OpDef& op_def_softmax() {
       .forward_doc = "y_j = exp(x_j) / sum_k exp(x_k) (last axis)",
       .gradient_doc = "dx = softmax_grad(y, g) = y * (g - sum(g * y))",
       .notes_doc = "the row maximum is subtracted first: finite for any finite input"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_log_softmax() {
-  static const OpDef def{.name = "log_softmax",
-                         .arity = 1,
-                         .shape = last_axis_shape,
-                         DAGPROP_KERNELS(log_softmax_forward),
-                         .vjp = log_softmax_vjp,
-                         .cost_per_element = 6,
-                         .forward_doc = "y_j = x_j - max - ln(sum_k exp(x_k - max)) (last axis)",
-                         .gradient_doc = "dx = log_softmax_grad(y, g) = g - exp(y) * sum(g)",
-                         .notes_doc = "finite for any finite input: [800, -800] gives [0, -1600]"};
+  static constexpr OpDef def{
+      .name = "log_softmax",
+      .arity = 1,
+      .shape = last_axis_shape,
+      DAGPROP_KERNELS(log_softmax_forward),
+      .vjp = log_softmax_vjp,
+      .cost_per_element = 6,
+      .forward_doc = "y_j = x_j - max - ln(sum_k exp(x_k - max)) (last axis)",
+      .gradient_doc = "dx = log_softmax_grad(y, g) = g - exp(y) * sum(g)",
+      .notes_doc = "finite for any finite input: [800, -800] gives [0, -1600]"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_softmax_grad() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "softmax_grad",
       .arity = 2,
       .shape = last_axis_shape,
@@ -144,18 +147,20 @@ const OpDef& op_def_softmax_grad() {
       .forward_doc = "z = y * (g - sum(g * y))",
       .gradient_doc = "dy = u * (g - sum(g y)) - g * sum(u y), dg = softmax_grad(y, u)",
       .operand_names = "y, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_log_softmax_grad() {
-  static const OpDef def{.name = "log_softmax_grad",
-                         .arity = 2,
-                         .shape = last_axis_shape,
-                         DAGPROP_KERNELS(log_softmax_grad_forward),
-                         .vjp = log_softmax_grad_vjp,
-                         .cost_per_element = 5,
-                         .forward_doc = "z = g - exp(y) * sum(g)",
-                         .gradient_doc = "dy = -u * exp(y) * sum(g), dg = u - sum(u * exp(y))",
-                         .operand_names = "y, g"};
+  static constexpr OpDef def{.name = "log_softmax_grad",
+                             .arity = 2,
+                             .shape = last_axis_shape,
+                             DAGPROP_KERNELS(log_softmax_grad_forward),
+                             .vjp = log_softmax_grad_vjp,
+                             .cost_per_element = 5,
+                             .forward_doc = "z = g - exp(y) * sum(g)",
+                             .gradient_doc = "dy = -u * exp(y) * sum(g), dg = u - sum(u * exp(y))",
+                             .operand_names = "y, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

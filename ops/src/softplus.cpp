@@ -19,7 +19,7 @@ void softplus_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_softplus() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "softplus",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -29,6 +29,7 @@ const OpDef& op_def_softplus() {
       .forward_doc = "y = ln(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))",
       .gradient_doc = "dx = g * sigmoid(x)",
       .notes_doc = "finite for any finite x: softplus(800) = 800, softplus(-800) = 0"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

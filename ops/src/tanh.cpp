@@ -37,27 +37,29 @@ void tanh_grad_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_tanh() {
-  static const OpDef def{.name = "tanh",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(tanh_forward),
-                         .vjp = tanh_vjp,
-                         .cost_per_element = 8,
-                         .forward_doc = "y = tanh(x)",
-                         .gradient_doc = "dx = tanh_grad(y, g) = g * (1 - y^2)",
-                         .units = UnitKind::tanh};
+  static constexpr OpDef def{.name = "tanh",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(tanh_forward),
+                             .vjp = tanh_vjp,
+                             .cost_per_element = 8,
+                             .forward_doc = "y = tanh(x)",
+                             .gradient_doc = "dx = tanh_grad(y, g) = g * (1 - y^2)",
+                             .units = UnitKind::tanh};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_tanh_grad() {
-  static const OpDef def{.name = "tanh_grad",
-                         .arity = 2,
-                         .shape = equal_shapes,
-                         DAGPROP_KERNELS(tanh_grad_forward),
-                         .vjp = tanh_grad_vjp,
-                         .cost_per_element = 2,
-                         .forward_doc = "z = g * (1 - y^2)",
-                         .gradient_doc = "dy = -2 u g y, dg = u * (1 - y^2)",
-                         .operand_names = "y, g"};
+  static constexpr OpDef def{.name = "tanh_grad",
+                             .arity = 2,
+                             .shape = equal_shapes,
+                             DAGPROP_KERNELS(tanh_grad_forward),
+                             .vjp = tanh_grad_vjp,
+                             .cost_per_element = 2,
+                             .forward_doc = "z = g * (1 - y^2)",
+                             .gradient_doc = "dy = -2 u g y, dg = u * (1 - y^2)",
+                             .operand_names = "y, g"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

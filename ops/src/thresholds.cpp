@@ -26,7 +26,7 @@ void step_ste_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_step() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "step",
       .arity = 1,
       .shape = same_shape_as_first,
@@ -36,38 +36,42 @@ const OpDef& op_def_step() {
       .gradient_doc =
           "dx = 0 (zero wherever the derivative exists; use step_ste to train through it)",
       .units = UnitKind::rectifier};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_step_ste() {
-  static const OpDef def{.name = "step_ste",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(step_forward),
-                         .vjp = step_ste_vjp,
-                         .grad_kind = GradKind::straight_through,
-                         .forward_doc = "y = 1 if x > 0 else 0 (Heaviside)",
-                         .gradient_doc = "dx = g (straight-through estimator)",
-                         .units = UnitKind::rectifier};
+  static constexpr OpDef def{.name = "step_ste",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(step_forward),
+                             .vjp = step_ste_vjp,
+                             .grad_kind = GradKind::straight_through,
+                             .forward_doc = "y = 1 if x > 0 else 0 (Heaviside)",
+                             .gradient_doc = "dx = g (straight-through estimator)",
+                             .units = UnitKind::rectifier};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_sign() {
-  static const OpDef def{.name = "sign",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(sign_forward),
-                         .grad_kind = GradKind::zero,
-                         .forward_doc = "y = 1 if x > 0, -1 if x < 0, else 0",
-                         .gradient_doc = "dx = 0"};
+  static constexpr OpDef def{.name = "sign",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(sign_forward),
+                             .grad_kind = GradKind::zero,
+                             .forward_doc = "y = 1 if x > 0, -1 if x < 0, else 0",
+                             .gradient_doc = "dx = 0"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 const OpDef& op_def_stop_gradient() {
-  static const OpDef def{.name = "stop_gradient",
-                         .arity = 1,
-                         .shape = same_shape_as_first,
-                         DAGPROP_KERNELS(identity_forward),
-                         .grad_kind = GradKind::zero,
-                         .forward_doc = "y = x",
-                         .gradient_doc = "dx = 0 (detach: no gradient flows back)"};
+  static constexpr OpDef def{.name = "stop_gradient",
+                             .arity = 1,
+                             .shape = same_shape_as_first,
+                             DAGPROP_KERNELS(identity_forward),
+                             .grad_kind = GradKind::zero,
+                             .forward_doc = "y = x",
+                             .gradient_doc = "dx = 0 (detach: no gradient flows back)"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

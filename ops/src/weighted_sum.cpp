@@ -69,7 +69,7 @@ void weighted_sum_vjp(GradContext& c) {
 }  // namespace
 
 const OpDef& op_def_weighted_sum() {
-  static const OpDef def{
+  static constexpr OpDef def{
       .name = "weighted_sum",
       .arity = 3,
       .shape = weighted_sum_shape,
@@ -79,6 +79,7 @@ const OpDef& op_def_weighted_sum() {
       .forward_doc = "y = sum_j x[..., j] * w[..., j] + b",
       .gradient_doc = "dx = g * w, dw = sum over the batch of g * x, db = sum_to(g)",
       .operand_names = "x, w, b"};
+  static_assert(op_definition_is_complete(def));
   return def;
 }
 

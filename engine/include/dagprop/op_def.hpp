@@ -107,6 +107,28 @@ struct OpDef {
 // listing the op's attributes when a name is unknown.
 OpAttrs make_attributes(const OpDef& def, std::span<const NamedAttr> named);
 
+// Whether a built-in op's definition is complete, checked where the op unit defines it:
+//   static constexpr OpDef def{...};
+//   static_assert(op_definition_is_complete(def));
+// An incomplete definition (a missing kernel for either dtype, no gradient rule without a declared
+// zero gradient, no shape rule, no docs) is then a compile error quoting what is missing, rather
+// than a throw when the first graph is made. (User ops registered at run time are checked by
+// OpRegistry::add.)
+consteval bool op_definition_is_complete(const OpDef& def) {
+  if (def.name.empty()) throw "an op definition needs a name (OpDef::name)";
+  if (def.grad_kind == GradKind::leaf) return true;
+  if (def.shape == nullptr) throw "the op has no shape rule (OpDef::shape)";
+  if (def.forward_f32 == nullptr) throw "the op has no float32 kernel (OpDef::forward_f32)";
+  if (def.forward_f64 == nullptr) throw "the op has no float64 kernel (OpDef::forward_f64)";
+  if (def.vjp == nullptr && def.grad_kind != GradKind::zero) {
+    throw "the op has no gradient rule (OpDef::vjp) and does not declare grad_kind = "
+          "GradKind::zero";
+  }
+  if (def.forward_doc.empty()) throw "the op does not document its forward formula (forward_doc)";
+  if (def.gradient_doc.empty()) throw "the op does not document its derivative (gradient_doc)";
+  return true;
+}
+
 // The leaves are the core's own ops and take the first ids; the built-in ops of ops/ follow (in
 // the order of DAGPROP_BUILTIN_OPS, <dagprop/ops.hpp>), then the ops a program registers.
 enum class LeafOp : OpId { input = 0, parameter = 1, constant = 2 };
