@@ -11,6 +11,10 @@ if(DAGPROP_SANITIZE)
   string(REPLACE ";" "," _dagprop_sanitizers "${DAGPROP_SANITIZE}")
   add_compile_options(-fsanitize=${_dagprop_sanitizers} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${_dagprop_sanitizers})
+  # Sanitizers keep null checks (-fno-delete-null-pointer-checks), under which GCC will not fold a
+  # function's address against null: op_definition_is_complete leaves the op table's check to the
+  # registry at start-up there (<dagprop/op_def.hpp>); the unsanitized builds check at compile time.
+  add_compile_definitions(DAGPROP_SANITIZER_BUILD)
 endif()
 
 # Fuzzing: every target gets coverage instrumentation and ASan/UBSan; the fuzz targets add the
@@ -23,6 +27,7 @@ if(DAGPROP_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
+  add_compile_definitions(DAGPROP_SANITIZER_BUILD)
 endif()
 
 function(dagprop_set_warnings target)
