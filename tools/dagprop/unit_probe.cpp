@@ -36,11 +36,17 @@ const std::array<NamedHealth, 9> kUnitHealth{{
     {"softplus", {UnitFailure::dead}},
 }};
 
-// Summed in double, in index order: the same gradient always gives the same norm.
-double l2_norm(const TensorView& t) {
+// Summed in double, in index order: the same gradient always gives the same norm. Typed loops,
+// not TensorView::at (a dtype switch per element): this runs on every weight at every step.
+template <class T>
+double l2_norm(const T* values, std::int64_t n) {
   double sum = 0.0;
-  for (std::int64_t i = 0; i < t.numel(); ++i) sum += t.at(i) * t.at(i);
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(values[i]) * values[i];
   return std::sqrt(sum);
+}
+double l2_norm(const TensorView& t) {
+  return t.dtype() == DType::f32 ? l2_norm(t.data<float>(), t.numel())
+                                 : l2_norm(t.data<double>(), t.numel());
 }
 
 }  // namespace
