@@ -3,9 +3,9 @@
 #   bash tools/setup.sh           what dagprop needs to build, test and run its benchmarks
 #   bash tools/setup.sh --peers   also the optional peers the benchmarks compare against
 #                                 (libtorch C++, ADOL-C) and oneDNN for the conv kernel
-#                                 measurement, and PyTorch for Python (tests/python compares
-#                                 against it and skips those tests without it); dagprop never
-#                                 needs them
+#                                 measurement; dagprop never needs them
+# PyTorch for Python (python3-torch) is installed for the tests only: tests/python compares values
+# and gradients against it (and says so, skipping, where it is missing).
 set -euo pipefail
 
 packages=(
@@ -13,10 +13,10 @@ packages=(
   libboost-graph-dev libtbb-dev libgraphviz-dev graphviz
   libgtest-dev libgmock-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
-  pybind11-dev python3-dev python3-numpy python3-pytest python3-hypothesis
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-hypothesis python3-torch
 )
 case "${1:-}" in
-  --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev python3-torch) ;;
+  --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;
   "") ;;
   *) echo "usage: bash tools/setup.sh [--peers]" >&2; exit 2 ;;
 esac
