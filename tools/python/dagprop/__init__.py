@@ -20,6 +20,8 @@ from ._dagprop import (  # noqa: F401  (re-exports)
     GradcheckResult,
     Graph,
     LocalGradientFailure,
+    Scalar,
+    ScalarTape,
     Scope,
     blas_kernels,
     check_local_gradients,
@@ -33,7 +35,8 @@ from ._dagprop import (  # noqa: F401  (re-exports)
 )
 
 __all__ = [
-    "Error", "Expr", "Function", "GradcheckResult", "Graph", "LocalGradientFailure", "Scope", "blas_kernels",
+    "Error", "Expr", "Function", "GradcheckResult", "Graph", "LocalGradientFailure", "Scalar", "ScalarTape", "Scope",
+    "blas_kernels",
     "check_local_gradients", "data", "grad", "gradcheck", "load", "nn", "op_table_markdown", "op_table",
     "ops", "read_json",
 ]
@@ -171,6 +174,6 @@ def _repr_svg_(graph):
 Graph._repr_svg_ = _repr_svg_
 
 # The classes and the exception print as dagprop.X, where users meet them.
-for _cls in (Error, Expr, GradcheckResult, Graph, LocalGradientFailure, Scope):
+for _cls in (Error, Expr, GradcheckResult, Graph, LocalGradientFailure, Scalar, ScalarTape, Scope):
     _cls.__module__ = __name__
 del _cls
