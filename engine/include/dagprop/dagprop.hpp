@@ -30,7 +30,6 @@
 #include <dagprop/parallelism.hpp>
 #include <dagprop/random.hpp>
 #include <dagprop/reproducibility.hpp>
-#include <dagprop/run_interruption.hpp>
 #include <dagprop/scalar_tape.hpp>
 #include <dagprop/snapshot.hpp>
 #include <dagprop/tensor.hpp>
