@@ -211,10 +211,11 @@ def cli():
 
 def test_training_from_python_gives_the_bits_of_the_same_cpp_run(tmp_path):
     subprocess.run([str(cli()), "train", "--data", "moons", "--hidden", "16", "--epochs", "3",
-                    "--batch", "32", "--lr", "0.01", "--seed", "5", "--no-plots",
+                    "--batch", "32", "--lr", "0.01", "--seed", "5", "--schedule", "cosine", "--no-plots",
                     "--out", str(tmp_path)], check=True, capture_output=True)
     cpp = json.loads((tmp_path / "metrics.json").read_text())["epochs"]
-    python = trainer().fit()["epochs"]
+    python = trainer(schedule="cosine").fit()["epochs"]
+    assert [e["learning_rate"] for e in cpp] == [e["learning_rate"] for e in python]
     assert [e["test_loss"] for e in cpp] == [e["test"]["loss"] for e in python]
     assert [e["train_loss"] for e in cpp] == [e["train_loss"] for e in python]
 

@@ -8,9 +8,15 @@
        against an explicit copy
 
   PYTHONPATH=build/tools/python /usr/bin/python3 tools/bench/python_bench.py [--steps 50]
-(the C++ W2 step for comparison: build/tools/dagprop_bench_w2 --threads 1 --blocks 1)"""
+       [--cpp-w2 build/tools/dagprop_bench_w2]
+The C++ W2 step is measured in the same run (dagprop_bench_w2 --threads 1 --blocks 1, found next to
+the package in a build tree or given with --cpp-w2; reported as skipped where it is not built), and
+the Python step is timed again after it, so the ratio compares neighbouring minutes."""
 
 import argparse
+import pathlib
+import re
+import subprocess
 import time
 import tracemalloc
 
@@ -45,6 +51,23 @@ def w2(steps):
         opt.step()
     ms = (time.perf_counter() - start) / steps * 1e3
     print(f"W2 MLP step from Python, 1 thread: {ms:.3f} ms per step ({steps} steps)")
+    return ms
+
+
+def cpp_w2(path):
+    """The C++ W2 step's ms/step as dagprop_bench_w2 prints it, or None."""
+    if path is None:
+        guess = pathlib.Path(D.__file__).resolve().parents[2] / "dagprop_bench_w2"
+        path = guess if guess.exists() else None
+    if path is None:
+        print("W2 C++ step: skipped (dagprop_bench_w2 is not built next to the package)")
+        return None
+    out = subprocess.run([str(path), "--threads", "1", "--blocks", "1"], check=True,
+                         capture_output=True, text=True).stdout
+    line = next(line for line in out.splitlines() if "ms/step" in line)
+    ms = float(re.search(r"ms/step\D*([0-9.]+)", line).group(1))
+    print(f"W2 C++ step (dagprop_bench_w2 --threads 1 --blocks 1): {ms:.3f} ms per step")
+    return ms
 
 
 def w4():
@@ -117,8 +140,15 @@ def feed():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--cpp-w2", type=pathlib.Path, default=None)
     args = parser.parse_args()
-    w2(args.steps)
+    before = w2(args.steps)
+    cpp = cpp_w2(args.cpp_w2)
+    after = w2(args.steps)
+    if cpp is not None:
+        python = (before + after) / 2
+        print(f"W2 from Python / C++ = {python / cpp:.3f}x (the mean of the Python runs before "
+              "and after the C++ one)")
     w4()
     feed()
 
