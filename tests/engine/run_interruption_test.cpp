@@ -7,6 +7,7 @@
 #include <string>
 
 #include <dagprop/dagprop.hpp>
+#include <dagprop/run_interruption.hpp>
 
 namespace dagprop {
 namespace {
