@@ -16,8 +16,9 @@ import pytest
 import dagprop as D
 
 # A chain of products [8, 2000] x [2000, 2000] (each some milliseconds, and small to keep for the
-# backward pass: A is a constant), seconds in all: long enough that only a stop between steps can
-# end it within a second.
+# backward pass: A is a constant), 1,500 of them: seconds even on a fast machine, so the run is
+# still going when SIGINT comes after half a second, and only a stop between steps ends it within
+# a second.
 CHAIN = """
 import sys, time
 import numpy as np
@@ -50,7 +51,7 @@ CASES = {
 
 def interrupt_child(body, threads=0, delay=0.5):
     script = CHAIN + textwrap.dedent(f"""
-        g, A, first, loss = chain(600)
+        g, A, first, loss = chain(1500)
         g.set_num_threads({threads})
         print("ready", flush=True)
         try:
@@ -63,6 +64,8 @@ def interrupt_child(body, threads=0, delay=0.5):
     """)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    watchdog = threading.Timer(120, child.kill)  # a child that never stops fails, not hangs
+    watchdog.start()
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         time.sleep(delay)
@@ -73,6 +76,7 @@ def interrupt_child(body, threads=0, delay=0.5):
         rest = child.stdout.read()
         child.wait(timeout=60)
     finally:
+        watchdog.cancel()
         child.kill()
     return line, elapsed, rest, child.stderr.read()
 
