@@ -91,18 +91,22 @@ def _op_doc(info):
 def _make_op(info):
     name = info["name"]
     any_arity = info["arity"] < 0
+    op_id = info["id"]  # the registry's id: no lookup by name per call
 
     def op(*inputs, name=None, **attrs):
         # An op of any number of inputs also takes them as one list: concat([a, b], axis=1).
         if any_arity and len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
             inputs = tuple(inputs[0])
-        return _dagprop._apply(op.__name__, inputs, attrs, name)
+        return _apply_id(op_id, inputs, attrs, name)
 
     op.__name__ = name
     op.__qualname__ = name
     op.__module__ = __name__
     op.__doc__ = _op_doc(info)
     return op
+
+
+_apply_id = _dagprop._apply_id
 
 
 def _add_ops():
