@@ -6,6 +6,7 @@
 #include <dagprop/graph.hpp>
 #include <dagprop/kernel_loops.hpp>
 #include <dagprop/op_def.hpp>
+#include <dagprop/run_interruption.hpp>
 #include "plan.hpp"
 
 #include "graph_internals.hpp"
@@ -76,8 +77,18 @@ void run_step(const Plan& plan, const PlanStep& step, Graph& graph) {
               " from finite inputs; check them:" + summarize_inputs(plan, step));
 }
 
+void throw_run_stopped(const Graph& graph, const PlanStep& step) {
+  throw Error("run stopped before " + graph.describe(step.node) +
+              ": its ScopedRunStopFlag was set (an interrupt); what this run computed is not "
+              "meaningful, and the next run starts from the beginning");
+}
+
 void SerialExecutor::run(Plan& plan, Graph& graph) {
-  for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
+  const std::atomic<bool>* stop = run_stop_flag();
+  for (const PlanStep& step : plan.steps()) {
+    check_run_stop(stop, graph, step);
+    run_step(plan, step, graph);
+  }
 }
 
 void SerialExecutor::run_kernels(const std::function<void()>& work) {

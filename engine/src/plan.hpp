@@ -10,6 +10,7 @@
 // readable.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -139,6 +140,13 @@ class SerialExecutor final : public Executor {
 // Runs one step, adding the node's description to any error its kernel throws, and checks for NaN
 // and Inf in anomaly mode. Shared by every executor so that all report failures the same way.
 void run_step(const Plan& plan, const PlanStep& step, Graph& graph);
+[[noreturn]] void throw_run_stopped(const Graph& graph, const PlanStep& step);
+// Throws if `stop` (the run's ScopedRunStopFlag, or null) is set: called before each step.
+inline void check_run_stop(const std::atomic<bool>* stop, const Graph& graph,
+                           const PlanStep& step) {
+  if (stop != nullptr && stop->load(std::memory_order_relaxed)) [[unlikely]]
+    throw_run_stopped(graph, step);
+}
 
 }  // namespace dagprop
 DAGPROP_API_END

@@ -29,6 +29,7 @@
 
 #include <dagprop/graph.hpp>
 #include <dagprop/kernel_loops.hpp>
+#include <dagprop/run_interruption.hpp>
 
 #include "graph_internals.hpp"
 #include "happens_before.hpp"
@@ -46,8 +47,9 @@ bool kernels_may_split() {
 
 class TaskRun {
  public:
-  TaskRun(const Plan& plan, Graph& graph, std::atomic<std::uint32_t>* pending)
-      : plan_(plan), graph_(graph), tasks_(plan.tasks()), pending_(pending) {}
+  TaskRun(const Plan& plan, Graph& graph, std::atomic<std::uint32_t>* pending,
+          const std::atomic<bool>* stop)
+      : plan_(plan), graph_(graph), tasks_(plan.tasks()), pending_(pending), stop_(stop) {}
 
   // Offers all initial tasks but the first to the group, and runs the first on this thread: a
   // plan of one chain never leaves the calling thread.
@@ -66,7 +68,10 @@ class TaskRun {
   void run_in_order() {
     const KernelParallelism parallel_kernels(kernels_may_split());
     try {
-      for (const PlanStep& step : plan_.steps()) run_step(plan_, step, graph_);
+      for (const PlanStep& step : plan_.steps()) {
+        check_run_stop(stop_, graph_, step);
+        run_step(plan_, step, graph_);
+      }
     } catch (...) {
       record_failure(std::current_exception());
     }
@@ -88,8 +93,10 @@ class TaskRun {
     const KernelParallelism parallel_kernels(kernels_may_split());
     while (task != kNoTask && !failed_.load(std::memory_order_relaxed)) {
       try {
-        for (const std::uint32_t s : tasks_.steps_of(task))
+        for (const std::uint32_t s : tasks_.steps_of(task)) {
+          check_run_stop(stop_, graph_, plan_.steps()[s]);
           run_step(plan_, plan_.steps()[s], graph_);
+        }
       } catch (...) {
         record_failure(std::current_exception());
         return;
@@ -119,6 +126,8 @@ class TaskRun {
   Graph& graph_;
   const TaskPartition& tasks_;
   std::atomic<std::uint32_t>* pending_;
+  // The calling thread's stop flag: the tasks run on other threads, which have none of their own.
+  const std::atomic<bool>* stop_;
   tbb::task_group* group_ = nullptr;
   std::atomic<bool> failed_{false};
   std::mutex failure_mutex_;
@@ -159,7 +168,8 @@ void TbbExecutor::run(Plan& plan, Graph& graph) {
   for (std::uint32_t t = 0; t < num_tasks; ++t)
     pending_[t].store(tasks.num_predecessors(t), std::memory_order_relaxed);
 
-  TaskRun task_run(plan, graph, pending_.get());
+  const std::atomic<bool>* stop = run_stop_flag();
+  TaskRun task_run(plan, graph, pending_.get(), stop);
   arena_.execute([&] {
     // No task would overlap enough with another to repay the hand-offs (W4's chain, W1's soup).
     if (tasks.runs_in_order()) {
@@ -176,7 +186,10 @@ void TbbExecutor::run(Plan& plan, Graph& graph) {
   // Replay serially, kernels included, to throw the serial executor's error.
   GraphInternals::set_anomaly_node(graph, kNoNode);
   const KernelParallelism serial_kernels(false);
-  for (const PlanStep& step : plan.steps()) run_step(plan, step, graph);
+  for (const PlanStep& step : plan.steps()) {
+    check_run_stop(stop, graph, step);
+    run_step(plan, step, graph);
+  }
   // The failure did not repeat (it was not caused by the plan's data, e.g. out of memory).
   std::rethrow_exception(task_run.first_failure());
 }

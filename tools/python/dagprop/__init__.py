@@ -20,6 +20,8 @@ from ._dagprop import (  # noqa: F401  (re-exports)
     GradcheckResult,
     Graph,
     LocalGradientFailure,
+    Scalar,
+    ScalarTape,
     Scope,
     blas_kernels,
     check_local_gradients,
@@ -33,7 +35,8 @@ from ._dagprop import (  # noqa: F401  (re-exports)
 )
 
 __all__ = [
-    "Error", "Expr", "Function", "GradcheckResult", "Graph", "LocalGradientFailure", "Scope", "blas_kernels",
+    "Error", "Expr", "Function", "GradcheckResult", "Graph", "LocalGradientFailure", "Scalar", "ScalarTape", "Scope",
+    "blas_kernels",
     "check_local_gradients", "data", "grad", "gradcheck", "load", "nn", "op_table_markdown", "op_table",
     "ops", "read_json",
 ]
@@ -88,18 +91,22 @@ def _op_doc(info):
 def _make_op(info):
     name = info["name"]
     any_arity = info["arity"] < 0
+    op_id = info["id"]  # the registry's id: no lookup by name per call
 
     def op(*inputs, name=None, **attrs):
         # An op of any number of inputs also takes them as one list: concat([a, b], axis=1).
         if any_arity and len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
             inputs = tuple(inputs[0])
-        return _dagprop._apply(op.__name__, inputs, attrs, name)
+        return _apply_id(op_id, inputs, attrs, name)
 
     op.__name__ = name
     op.__qualname__ = name
     op.__module__ = __name__
     op.__doc__ = _op_doc(info)
     return op
+
+
+_apply_id = _dagprop._apply_id
 
 
 def _add_ops():
@@ -171,6 +178,6 @@ def _repr_svg_(graph):
 Graph._repr_svg_ = _repr_svg_
 
 # The classes and the exception print as dagprop.X, where users meet them.
-for _cls in (Error, Expr, GradcheckResult, Graph, LocalGradientFailure, Scope):
+for _cls in (Error, Expr, GradcheckResult, Graph, LocalGradientFailure, Scalar, ScalarTape, Scope):
     _cls.__module__ = __name__
 del _cls

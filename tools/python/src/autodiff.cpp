@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common.hpp"
+#include "interrupt.hpp"
 
 namespace dagprop::python {
 namespace {
@@ -80,9 +81,12 @@ void bind_autodiff(py::module_& m) {
         const GraphPtr& owner = graph_of(y, wrt, "gradcheck");
         Feeds feeds = feeds_from_python(*owner, feeds_obj);
         BusyGraph busy(*owner);
-        py::gil_scoped_release release;
-        return dagprop::gradcheck(y.expr, unwrap(wrt), feeds.feeds,
-                                  gradcheck_options(eps, atol, rtol, seed));
+        GradcheckResult result;
+        run_interruptibly([&] {
+          result = dagprop::gradcheck(y.expr, unwrap(wrt), feeds.feeds,
+                                      gradcheck_options(eps, atol, rtol, seed));
+        });
+        return result;
       },
       py::arg("y"), py::arg("wrt"), py::arg("feeds") = py::none(), py::arg("eps") = 1e-6,
       py::arg("atol") = 1e-5, py::arg("rtol") = 1e-3, py::arg("seed") = 0,
@@ -106,9 +110,10 @@ void bind_autodiff(py::module_& m) {
         std::vector<LocalGradientFailure> failures;
         {
           BusyGraph busy(*owner);
-          py::gil_scoped_release release;
-          failures = dagprop::check_local_gradients(y.expr, feeds.feeds,
-                                                    gradcheck_options(eps, atol, rtol, 0));
+          run_interruptibly([&] {
+            failures = dagprop::check_local_gradients(y.expr, feeds.feeds,
+                                                      gradcheck_options(eps, atol, rtol, 0));
+          });
         }
         std::vector<PyLocalGradientFailure> out;
         for (const LocalGradientFailure& f : failures) {

@@ -31,6 +31,10 @@ struct PyGraph {
   explicit PyGraph(std::unique_ptr<Graph> made) : owned(std::move(made)), graph(*owned) {
     live.fetch_add(1);
   }
+  // A graph that lives inside another object (a Trainer's): `keeper` keeps that object alive.
+  PyGraph(Graph& borrowed, std::shared_ptr<void> kept) : keeper(std::move(kept)), graph(borrowed) {
+    live.fetch_add(1);
+  }
   ~PyGraph() { live.fetch_sub(1); }
   PyGraph(const PyGraph&) = delete;
   PyGraph& operator=(const PyGraph&) = delete;
@@ -39,6 +43,7 @@ struct PyGraph {
   Graph& get();
 
   std::unique_ptr<Graph> owned;
+  std::shared_ptr<void> keeper;
   Graph& graph;
   std::atomic<bool> busy{false};
   // Graphs alive in this process: the keep-alive tests count them.
@@ -107,12 +112,19 @@ Feeds feeds_from_python(const PyGraph& graph, py::handle feeds);
 // constant of like's dtype. nullopt for anything else (operators then return NotImplemented).
 std::optional<PyExpr> as_expr(const PyExpr& like, py::handle value);
 
+// (features [n, d], labels [n]) numpy arrays as a Dataset, copied as float32 (data.cpp); its
+// num_classes is the largest label plus one. `name` names it in messages.
+data::Dataset dataset_from_python(py::handle set, const std::string& name);
+
 // ---- the module's parts, one per file
 void bind_tensors(py::module_& m);
 void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_<PyExpr>& expr);
 void bind_autodiff(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_layers(py::module_& nn_module);   // layers.cpp
+void bind_trainer(py::module_& nn_module);  // trainer.cpp
+void bind_scalar_tape(py::module_& m);
 void bind_pictures(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_graph_files(py::module_& m, py::class_<PyGraph, GraphPtr>& graph);
 void bind_user_ops(py::module_& m);

@@ -1,6 +1,7 @@
 // Compiled functions from Python: graph.compile(outputs) returns a Function to run many times with
 // new feeds; its values are read from it, whatever else runs in between (function.hpp).
 #include "common.hpp"
+#include "interrupt.hpp"
 
 namespace dagprop::python {
 namespace {
@@ -16,8 +17,7 @@ void run_function(PyFunction& f, py::handle feeds_obj) {
   f.owner->get();  // refuses while another thread runs the graph
   Feeds feeds = feeds_from_python(*f.owner, feeds_obj);
   BusyGraph busy(*f.owner);
-  py::gil_scoped_release release;
-  f.function.run(feeds.feeds);
+  run_interruptibly([&] { f.function.run(feeds.feeds); });
 }
 
 const PyExpr& check_node(const PyFunction& f, const PyExpr& node) {

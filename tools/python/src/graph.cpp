@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common.hpp"
+#include "interrupt.hpp"
 
 namespace dagprop::python {
 namespace {
@@ -52,8 +53,7 @@ py::object run_outputs(const GraphPtr& self, py::handle outputs, py::handle feed
   std::vector<Tensor> values;
   {
     BusyGraph busy(*self);
-    py::gil_scoped_release release;
-    values = self->graph.run(unwrap(wanted), feeds.feeds);
+    run_interruptibly([&] { values = self->graph.run(unwrap(wanted), feeds.feeds); });
   }
   if (single) return tensor_as_array(std::move(values[0]));
   py::list out;
@@ -143,12 +143,13 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
             std::optional<BorrowedTensor> seed_tensor;
             if (!seed.is_none()) seed_tensor = borrow_tensor(seed, loss.expr.dtype());
             BusyGraph busy(*self);
-            py::gil_scoped_release release;
-            if (seed_tensor) {
-              self->graph.backward(loss.expr, seed_tensor->view, feeds.feeds, options);
-            } else {
-              self->graph.backward(loss.expr, feeds.feeds, options);
-            }
+            run_interruptibly([&] {
+              if (seed_tensor) {
+                self->graph.backward(loss.expr, seed_tensor->view, feeds.feeds, options);
+              } else {
+                self->graph.backward(loss.expr, feeds.feeds, options);
+              }
+            });
           },
           py::arg("loss"), py::arg("feeds") = py::none(), py::arg("seed") = py::none(),
           py::arg("accumulate") = false, py::arg("keep") = std::vector<PyExpr>{},

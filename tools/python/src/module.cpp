@@ -1,5 +1,6 @@
 // The extension module _dagprop; dagprop/__init__.py re-exports it and adds the ops of the table.
 #include "common.hpp"
+#include "interrupt.hpp"
 
 PYBIND11_MODULE(_dagprop, m) {
   namespace py = pybind11;
@@ -16,6 +17,11 @@ PYBIND11_MODULE(_dagprop, m) {
   bind_autodiff(m);
   bind_ops(m);
   bind_nn(m);
+  py::module_ nn_module = m.attr("nn");
+  bind_layers(nn_module);
+  bind_trainer(nn_module);
+  bind_scalar_tape(m);
+  SigintWatch::initialize();
   bind_pictures(m, graph);
   bind_graph_files(m, graph);
   bind_user_ops(m);

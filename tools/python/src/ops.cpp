@@ -1,6 +1,11 @@
 // The op table from Python: its entries (dagprop/__init__.py makes one function per op from them,
 // so an op registered in C++ appears in Python without binding code) and applying an op by name.
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include <dagprop/op_docs.hpp>
 
@@ -74,6 +79,66 @@ std::vector<NamedAttr> attrs_from_python(const std::string& op, const OpDef& def
   return named;
 }
 
+PyExpr apply_by_name(const std::string& op, const py::sequence& inputs, const py::dict& attrs,
+                     py::handle name) {
+  const OpId id = OpRegistry::global().id_of(op);  // throws listing the ops if unknown
+  const OpDef& def = OpRegistry::global()[id];
+  // The graph comes from the first expression; numbers and arrays become its constants.
+  std::optional<PyExpr> first;
+  for (py::handle h : inputs) {
+    if (py::isinstance<PyExpr>(h)) {
+      first = h.cast<PyExpr>();
+      break;
+    }
+  }
+  if (!first) {
+    throw Error("dagprop." + op +
+                ": none of the inputs is a dagprop.Expr, so there is no graph to build in; "
+                "make one of them with graph.constant(...) or graph.input(...)");
+  }
+  Graph& g = first->owner->get();
+  std::vector<Expr> exprs;
+  for (py::handle h : inputs) {
+    std::optional<PyExpr> e = as_expr(*first, h);
+    if (!e) {
+      throw py::type_error("dagprop." + op + ": an input is a " +
+                           py::str(py::type::of(h).attr("__name__")).cast<std::string>() +
+                           "; pass expressions, numbers or numpy arrays");
+    }
+    exprs.push_back(e->expr);
+  }
+  const std::string n = name.is_none() ? std::string{} : name.cast<std::string>();
+  std::vector<std::string> names;
+  const std::vector<NamedAttr> named = attrs_from_python(op, def, attrs, names);
+  return wrap(first->owner, g.apply(def.name, exprs, std::span<const NamedAttr>(named), n));
+}
+
+// Each op's attributes at their defaults, made once per op: what a call without keywords builds.
+// (Module code runs under the GIL, so the cache needs no lock.)
+const OpAttrs& default_attributes(OpId id) {
+  static std::vector<std::optional<OpAttrs>> cache;
+  if (cache.size() <= id) cache.resize(id + 1);
+  if (!cache[id]) cache[id] = make_attributes(OpRegistry::global()[id], {});
+  return *cache[id];
+}
+
+// dagprop.<op>(*exprs) without keywords or name, every input an expression: the W4 chain's path,
+// which skips the name lookups and the keyword conversion. nullopt where that does not apply.
+std::optional<PyExpr> apply_plain(OpId id, const py::tuple& inputs) {
+  boost::container::small_vector<Expr, 4> exprs;
+  const PyExpr* first = nullptr;
+  for (py::handle h : inputs) {
+    if (!py::isinstance<PyExpr>(h)) return std::nullopt;
+    const auto& e = h.cast<const PyExpr&>();
+    if (first == nullptr) first = &e;
+    exprs.push_back(e.expr);
+  }
+  if (first == nullptr) return std::nullopt;
+  Graph& g = first->owner->get();
+  return wrap(first->owner, g.apply(id, std::span<const Expr>(exprs.data(), exprs.size()),
+                                    default_attributes(id)));
+}
+
 }  // namespace
 
 void bind_ops(py::module_& m) {
@@ -86,6 +151,7 @@ void bind_ops(py::module_& m) {
           const OpDef& def = registry[id];
           py::dict d;
           d["name"] = std::string(def.name);
+          d["id"] = id;
           d["arity"] = def.arity;
           d["grad_kind"] = std::string(grad_kind_name(def.grad_kind));
           d["forward_doc"] = std::string(def.forward_doc);
@@ -111,40 +177,17 @@ void bind_ops(py::module_& m) {
       "Every op of the registry (built-in and registered at run time) with its documentation.");
 
   m.def(
-      "_apply",
-      [](const std::string& op, py::sequence inputs, py::dict attrs, py::handle name) {
-        const OpId id = OpRegistry::global().id_of(op);  // throws listing the ops if unknown
-        const OpDef& def = OpRegistry::global()[id];
-        // The graph comes from the first expression; numbers and arrays become its constants.
-        std::optional<PyExpr> first;
-        for (py::handle h : inputs) {
-          if (py::isinstance<PyExpr>(h)) {
-            first = h.cast<PyExpr>();
-            break;
-          }
+      "_apply_id",
+      [](OpId id, const py::tuple& inputs, const py::dict& attrs, py::handle name) -> py::object {
+        if (attrs.empty() && name.is_none()) {
+          if (std::optional<PyExpr> built = apply_plain(id, inputs)) return py::cast(*built);
         }
-        if (!first) {
-          throw Error("dagprop." + op +
-                      ": none of the inputs is a dagprop.Expr, so there is no graph to build in; "
-                      "make one of them with graph.constant(...) or graph.input(...)");
-        }
-        Graph& g = first->owner->get();
-        std::vector<Expr> exprs;
-        for (py::handle h : inputs) {
-          std::optional<PyExpr> e = as_expr(*first, h);
-          if (!e) {
-            throw py::type_error("dagprop." + op + ": an input is a " +
-                                 py::str(py::type::of(h).attr("__name__")).cast<std::string>() +
-                                 "; pass expressions, numbers or numpy arrays");
-          }
-          exprs.push_back(e->expr);
-        }
-        const std::string n = name.is_none() ? std::string{} : name.cast<std::string>();
-        std::vector<std::string> names;
-        const std::vector<NamedAttr> named = attrs_from_python(op, def, attrs, names);
-        return wrap(first->owner, g.apply(def.name, exprs, std::span<const NamedAttr>(named), n));
+        return py::cast(
+            apply_by_name(std::string(OpRegistry::global()[id].name), inputs, attrs, name));
       },
-      py::arg("op"), py::arg("inputs"), py::arg("attrs"), py::arg("name") = py::none());
+      py::arg("id"), py::arg("inputs"), py::arg("attrs"), py::arg("name") = py::none());
+  m.def("_apply", &apply_by_name, py::arg("op"), py::arg("inputs"), py::arg("attrs"),
+        py::arg("name") = py::none());
 
   m.def("op_table_markdown", &op_table_markdown, "The op reference (docs/ops.md) in Markdown.");
   m.def("blas_kernels", &blas_kernels, "The BLAS behind matmul and the kernels it runs here.");
