@@ -67,6 +67,7 @@ GradcheckResult gradcheck(Expr y, const std::vector<Expr>& wrt, const std::vecto
   for (std::size_t i = 0; i < feeds.size(); ++i) {
     feed_copies.emplace_back(feeds[i].value);
     perturbed_feeds[i].value = feed_copies.back();
+    perturbed_feeds[i].owner = nullptr;  // copied into the runs' workspaces, not borrowed
   }
   auto evaluate = [&] { return projected(graph.run(y, perturbed_feeds), r); };
 

@@ -548,7 +548,8 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
           ", which is not an input; only input() nodes are fed (set parameters with set_value)");
     }
   }
-  for (const FeedSlot& slot : plan.feeds()) {
+  for (std::size_t slot_index = 0; slot_index < plan.feeds().size(); ++slot_index) {
+    const FeedSlot& slot = plan.feeds()[slot_index];
     const Feed* found = nullptr;
     for (const Feed& feed : feeds) {
       if (feed.input.id() == slot.node) found = &feed;
@@ -561,6 +562,7 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
                   ", tensor} among the feeds of run()");
     }
     if (!found->class_indices.empty()) {
+      plan.read_feed_at(slot_index, nullptr, nullptr);
       feed_class_indices(slot, found->class_indices);
       continue;
     }
@@ -575,8 +577,14 @@ void Graph::run_plan(Plan& plan, const std::vector<Feed>& feeds) {
       for (std::int64_t row = 0; row < found->value.numel(); ++row)
         check_class_index(slot.node, row, found->value.at(row), classes);
     }
-    if (found->value.nbytes() > 0)
-      std::memcpy(slot.data, found->value.raw(), found->value.nbytes());
+    if (found->owner != nullptr) {
+      plan.read_feed_at(slot_index, static_cast<const std::byte*>(found->value.raw()),
+                        found->owner);
+    } else {
+      plan.read_feed_at(slot_index, nullptr, nullptr);
+      if (found->value.nbytes() > 0)
+        std::memcpy(slot.data, found->value.raw(), found->value.nbytes());
+    }
   }
   anomaly_node_ = kNoNode;
   plan.set_last_run(++runs_);

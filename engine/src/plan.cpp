@@ -122,13 +122,25 @@ Plan::Plan(const Graph& graph, std::vector<NodeId> outputs, PlanOptions options)
       locations_[id] = static_cast<std::byte*>(graph.value(id).raw());
     }
   }
+  std::vector<std::uint32_t> slot_of(fed.empty() ? 0 : num_ids, 0);
   for (std::size_t i = 0; i < fed.size(); ++i) {
     locations_[fed[i]] = bytes + layout.feed_offsets[i];
-    feeds_.push_back({fed[i], locations_[fed[i]]});
+    feeds_.push_back({fed[i], locations_[fed[i]], {}});
+    slot_of[fed[i]] = static_cast<std::uint32_t>(i) + 1;
   }
+  feed_owners_.resize(feeds_.size());
   for (std::size_t s = 0; s < steps_.size(); ++s)
     locations_[steps_[s].node] = bytes + layout.step_offsets[s];
   point_operands_at_locations();
+  if (!fed.empty()) {
+    for (const PlanStep& step : steps_) {
+      const auto inputs = graph.inputs_of(step.node);
+      for (std::uint32_t i = 0; i < step.num_inputs; ++i) {
+        if (const std::uint32_t slot = slot_of[inputs[i]]; slot != 0)
+          feeds_[slot - 1].reader_args.push_back(step.first_arg + i);
+      }
+    }
+  }
   for (const NodeId id : options.keep) {
     if (!computes(id)) {
       throw Error("a node to keep, " + graph.describe(id) +
@@ -197,6 +209,17 @@ void Plan::bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings)
     }
   }
   point_operands_at_locations();  // one pass for any number of bindings
+}
+
+void Plan::read_feed_at(std::size_t slot, const std::byte* data,
+                        std::shared_ptr<const void> owner) {
+  FeedSlot& feed = feeds_.at(slot);
+  // Kernels take their operands as KernelArg::data; they only read an input's bytes.
+  std::byte* const location = data != nullptr ? const_cast<std::byte*>(data) : feed.data;
+  feed_owners_[slot] = data != nullptr ? std::move(owner) : nullptr;
+  if (locations_[feed.node] == location) return;
+  locations_[feed.node] = location;
+  for (const std::uint32_t arg : feed.reader_args) args_[arg].data = location;
 }
 
 void Plan::point_operands_at_locations() {

@@ -43,7 +43,9 @@ struct PlanStep {
 
 struct FeedSlot {
   NodeId node = kNoNode;
-  std::byte* data = nullptr;
+  std::byte* data = nullptr;  // the input's buffer in the workspace, where a copied feed goes
+  // Into Plan::args(): the operands that read this input, re-pointed when a feed is borrowed.
+  std::vector<std::uint32_t> reader_args;
 };
 
 struct PlanOptions {
@@ -89,6 +91,12 @@ class Plan {
   // Several at once, in one pass over the steps (bind_output costs a pass per call).
   void bind_outputs(std::span<const std::pair<NodeId, std::byte*>> bindings);
 
+  // Makes the runs that follow read the input of feeds()[slot] at `data` (a borrowed feed, the
+  // bytes of the input's shape and dtype), holding `owner` until it is read from elsewhere;
+  // `data` null: from its own buffer in the workspace again (FeedSlot::data). Only the operands
+  // that read the input are re-pointed.
+  void read_feed_at(std::size_t slot, const std::byte* data, std::shared_ptr<const void> owner);
+
   // The number of the graph's run that last ran this plan (0: never run). Graph::value() reads a
   // node from the latest of its own plans that computed it.
   std::uint64_t last_run() const { return last_run_; }
@@ -104,6 +112,7 @@ class Plan {
   std::vector<PlanStep> steps_;
   std::vector<KernelArg> args_;
   std::vector<FeedSlot> feeds_;
+  std::vector<std::shared_ptr<const void>> feed_owners_;  // by feed slot: a borrowed feed's memory
   std::vector<std::byte*> locations_;  // by node id: where its value lives; null if not in the plan
   // By node id, once an output was bound: its workspace location while bound elsewhere, else null.
   std::vector<std::byte*> workspace_locations_;

@@ -4,6 +4,7 @@ own."""
 
 import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -114,6 +115,29 @@ def test_feeding_a_contiguous_array_copies_nothing_and_a_strided_one_copies_once
     strided = np.ones(2 * n)[::2]  # not contiguous: one copy of 8 MB
     assert peak_bytes_allocated_by_a_run(g, y, {x: strided}) >= n * 8
     assert g.run(y, {x: strided}).item() == n
+
+
+def test_a_run_reads_a_fed_array_in_place_and_holds_it_until_the_next_run():
+    g = D.Graph()
+    x = g.input((4,))
+    y = D.sum(x * 2.0)
+    f = g.compile([y])
+    fed = np.arange(4.0)
+    watch = weakref.ref(fed)
+    f.run({x: fed})
+    assert f.value(y).item() == 12.0
+    # The plan's steps read the array itself: changed after the run, the input's value changes too
+    # (a feed copied into the workspace would still read 0, 1, 2, 3).
+    fed[0] = 100.0
+    assert f.value(x)[0] == 100.0
+    assert not np.shares_memory(f.value(x), fed)  # reading an input's value gives a copy
+    del fed
+    gc.collect()
+    assert watch() is not None  # the plan holds the array until its next run
+    f.run({x: np.ones(4)})
+    gc.collect()
+    assert watch() is None
+    assert f.value(y).item() == 8.0
 
 
 def test_read_only_and_python_values_can_be_fed():

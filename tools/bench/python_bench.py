@@ -154,7 +154,7 @@ def feed():
     g.backward(D.sum(w * 2.0))
     ms, mb = measured(lambda: g.run(y, {x: array}))
     print(f"feed 64 MB float32: {ms:.2f} ms, peak Python memory {mb:.2f} MB "
-          "(the engine's own copy into the plan's workspace included in the time)")
+          "(the run reads the array in place: the time is the sum over it)")
     ms, mb = measured(lambda: g.run(y, {x: array.copy()}))
     print(f"feed 64 MB with an explicit copy first: {ms:.2f} ms, peak Python memory {mb:.2f} MB")
     ms, mb = measured(lambda: float(w.grad[-1]))

@@ -34,13 +34,22 @@ struct OpDef;
 
 // A value for an input node, for one run: a tensor of the input's shape and dtype, or, for an
 // input of class labels (Graph::labels), integer class indices, converted as they are copied in.
+// A value is copied into the run's workspace, unless the feed is borrowed: then the run reads it
+// where it lies, without a copy, and the plan that ran holds `owner` (whatever keeps that memory
+// alive: a numpy array's reference, a shared tensor) until its next run or its end, so that the
+// input's value read after the run (Function::value, pictures) is that memory. The memory must not
+// change during the run; changed afterwards, the input's value read from the plan changes with it.
 struct Feed {
   Expr input;
   TensorView value;
   std::span<const std::int64_t> class_indices;  // used instead of `value` when not empty
+  std::shared_ptr<const void> owner;            // set: borrowed (see above)
 
   static Feed classes(Expr labels, std::span<const std::int64_t> indices) {
-    return {labels, {}, indices};
+    return {labels, {}, indices, nullptr};
+  }
+  static Feed borrowed(Expr input, TensorView value, std::shared_ptr<const void> owner) {
+    return {input, value, {}, std::move(owner)};
   }
 };
 

@@ -101,6 +101,9 @@ BorrowedTensor borrow_tensor(py::handle value, std::optional<DType> dtype);
 // refused naming the input.
 BorrowedTensor borrow_feed(const Graph& graph, Expr input, py::handle value);
 
+// Holds a Python object for the engine (a borrowed feed's array): released with the GIL.
+std::shared_ptr<const void> keep_alive(py::object object);
+
 // The feeds of a run: {expr: array}. `keep` holds the arrays (or their copies) during the run.
 struct Feeds {
   std::vector<Feed> feeds;

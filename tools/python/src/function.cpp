@@ -54,12 +54,16 @@ void bind_functions(py::module_& m, py::class_<PyGraph, GraphPtr>& graph) {
           "value",
           [](const FunctionPtr& f, const PyExpr& node) {
             check_node(*f, node);
-            return view_kept_by(f->function.value(node.expr), py::cast(f));
+            const TensorView value = f->function.value(node.expr);
+            // An input's value is the array it was fed, which the plan holds only until its next
+            // run: a copy, so that the array returned cannot outlive that memory.
+            if (f->function.graph().is_input(node.expr.id())) return tensor_as_array(Tensor(value));
+            return view_kept_by(value, py::cast(f));
           },
           py::arg("node"),
           "The node's value from this Function's last run, as a view of its workspace (no copy; "
           "the next run overwrites it: np.array(view) keeps one). An output, a kept node or a "
-          "leaf.")
+          "leaf; for an input, a copy of what it was fed (a run reads fed arrays in place).")
       .def(
           "retains",
           [](const PyFunction& f, const PyExpr& node) {

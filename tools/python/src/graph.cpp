@@ -297,10 +297,17 @@ void bind_graph(py::module_& m, py::class_<PyGraph, GraphPtr>& graph, py::class_
       .def_property_readonly("graph", [](const PyExpr& e) { return e.owner; })
       .def_property_readonly(
           "value",
-          [](const PyExpr& e) { return view_as_array(e.owner->get().value(e.expr), e.owner); },
+          [](const PyExpr& e) {
+            const TensorView value = e.owner->get().value(e.expr);
+            // An input's value is the array last fed to it (held by the plan until its next
+            // run): a copy, as for Function.value.
+            if (e.owner->get().is_input(e.expr.id())) return tensor_as_array(Tensor(value));
+            return view_as_array(value, e.owner);
+          },
           "The latest value as a numpy array over the graph's memory (no copy; the array keeps "
           "the graph alive). A leaf's own value (writable: writing changes the parameter), or what "
-          "the last run left for an output (overwritten by the next run: copy it to keep it).")
+          "the last run left for an output (overwritten by the next run: copy it to keep it); "
+          "for an input, a copy of the array last fed to it.")
       .def_property_readonly(
           "grad",
           [](const PyExpr& e) { return view_as_array(e.owner->get().grad(e.expr), e.owner); },

@@ -144,6 +144,18 @@ BorrowedTensor borrow_tensor(py::handle value, std::optional<DType> dtype) {
   return borrow_array(a, true);
 }
 
+std::shared_ptr<const void> keep_alive(py::object object) {
+  // Released by the engine, possibly while this thread runs without the GIL (a plan's next run
+  // drops the last run's feeds): the reference is dropped holding the GIL, and not at all once the
+  // interpreter is gone.
+  return std::shared_ptr<const void>(new py::object(std::move(object)), [](const void* p) {
+    auto* kept = static_cast<py::object*>(const_cast<void*>(p));
+    if (Py_IsInitialized() == 0) return;
+    const py::gil_scoped_acquire gil;
+    delete kept;
+  });
+}
+
 BorrowedTensor borrow_feed(const Graph& graph, Expr input, py::handle value) {
   const DType want = graph.node(input.id()).dtype;
   if (py::isinstance<py::array>(value)) {
@@ -193,8 +205,10 @@ Feeds feeds_from_python(const PyGraph& graph, py::handle feeds) {
         continue;
       }
     }
+    // The run reads the array where it lies (the caller's own buffer when it is C-contiguous and
+    // aligned, else the one copy np.require made), and the plan keeps it alive until its next run.
     BorrowedTensor borrowed = borrow_feed(graph.graph, input.expr, value);
-    out.feeds.push_back({input.expr, borrowed.view});
+    out.feeds.push_back(Feed::borrowed(input.expr, borrowed.view, keep_alive(borrowed.array)));
     out.keep.push_back(std::move(borrowed.array));
   }
   return out;
