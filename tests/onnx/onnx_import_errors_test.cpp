@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include <dagprop/dagprop.hpp>
 #include <dagprop/onnx.hpp>
@@ -210,6 +213,69 @@ TEST(OnnxImport, FileOverTheSizeLimitIsRefusedBeforeParsing) {
   OnnxImportOptions options;
   options.max_file_bytes = 10;
   EXPECT_THAT(import_error(linear_relu().bytes(), options), HasSubstr("max_file_bytes"));
+}
+
+TEST(OnnxImport, OutputsDagpropDoesNotComputeAreNamedWhereTheyAreRead) {
+  OnnxModelBuilder b;
+  b.input("x", {2, 3});
+  b.node("Dropout", {"x"}, {"y", "mask"}, "drop");
+  b.node("Mul", {"y", "mask"}, {"z"}, "use_mask");
+  b.output("z");
+  EXPECT_THAT(import_error(b.bytes()),
+              AllOf(HasSubstr("'use_mask' (Mul"), HasSubstr("'mask' is Dropout's mask")));
+}
+
+TEST(OnnxImport, DropoutInTrainingModeIsRefused) {
+  OnnxModelBuilder b;
+  b.input("x", {2, 3});
+  auto* t = b.model().mutable_graph()->add_initializer();
+  t->set_name("training");
+  t->set_data_type(onnx::TensorProto::BOOL);
+  t->add_int32_data(1);
+  b.node("Dropout", {"x", "", "training"}, {"y"}, "drop");
+  b.output("y");
+  EXPECT_THAT(import_error(b.bytes()),
+              AllOf(HasSubstr("'drop' (Dropout"), HasSubstr("inference form")));
+}
+
+TEST(OnnxImport, ReshapeToAShapeOfOtherSizeNamesBothShapes) {
+  OnnxModelBuilder b;
+  b.input("x", {2, 3});
+  auto* t = b.model().mutable_graph()->add_initializer();
+  t->set_name("shape");
+  t->set_data_type(onnx::TensorProto::INT64);
+  t->add_dims(2);
+  t->add_int64_data(4);
+  t->add_int64_data(2);
+  b.node("Reshape", {"x", "shape"}, {"y"}, "reshape");
+  b.output("y");
+  EXPECT_THAT(import_error(b.bytes()),
+              AllOf(HasSubstr("'reshape' (Reshape"), HasSubstr("cannot reshape [2, 3]")));
+}
+
+TEST(OnnxImport, AShapeThatDependsOnTheInputsIsRefused) {
+  OnnxModelBuilder b;
+  b.input("x", {2, 3});
+  b.input("s", {2}, onnx::TensorProto::INT64);
+  b.node("Reshape", {"x", "s"}, {"y"}, "reshape");
+  b.output("y");
+  EXPECT_THAT(import_error(b.bytes()), AllOf(HasSubstr("its shape (input 1, 's') must be known")));
+}
+
+TEST(OnnxImport, TheFuzzSeedsImport) {
+  int seeds = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(DAGPROP_SOURCE_DIR "/tests/fuzz/onnx_corpus")) {
+    const std::string name = entry.path().filename().string();
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (name.starts_with("torch_") || name.starts_with("dagprop_")) {
+      EXPECT_NO_THROW(read_onnx(bytes.str())) << name;
+      ++seeds;
+    }
+  }
+  EXPECT_GE(seeds, 8);
 }
 
 // Every prefix of a valid file, and many files with flipped bytes, either import or throw

@@ -98,5 +98,28 @@ TEST(OnnxTorch, ImportedModelsMatchPyTorchsValuesAndGradients) {
   }
 }
 
+// An imported model trains like one built in dagprop: a loss on top of its output, backward, and
+// dagprop's optimizer updating the imported parameters in place.
+TEST(OnnxTorch, AnImportedModelFineTunesWithDagpropsOptimizer) {
+  const fs::path dir = kModels / "mlp_tanh_f64";
+  if (!fs::exists(dir / "model.onnx")) GTEST_SKIP() << "no PyTorch models in " << kModels;
+  const OnnxModel model = load_onnx((dir / "model.onnx").string());
+  Graph& g = *model.graph;
+  const Tensor x = load_npy((dir / "input.x.npy").string());
+  const std::int64_t batch = x.shape()[0];
+  const Expr labels = g.labels("labels", batch, 3, DType::f64);
+  const Expr loss = cross_entropy(model.outputs[0], labels);
+  const std::vector<std::int64_t> classes = {0, 1, 2, 1};
+  nn::Sgd sgd(g.parameters(), {.learning_rate = 0.5});
+  std::vector<double> losses;
+  for (int step = 0; step < 30; ++step) {
+    g.backward(loss, {{model.inputs[0], x}, Feed::classes(labels, classes)});
+    losses.push_back(loss.item());
+    sgd.step();
+  }
+  EXPECT_LT(losses.back(), 0.5 * losses.front())
+      << "from " << losses.front() << " to " << losses.back();
+}
+
 }  // namespace
 }  // namespace dagprop
