@@ -98,6 +98,32 @@ TEST(OnnxTorch, ImportedModelsMatchPyTorchsValuesAndGradients) {
   }
 }
 
+// gradcheck works on imported models: every float64 model's gradients with respect to its
+// parameters and float inputs agree with central differences.
+TEST(OnnxTorch, ImportedFloat64ModelsPassGradcheck) {
+  int checked = 0;
+  for (const std::string& name : exported_models()) {
+    if (!name.ends_with("_f64")) continue;
+    SCOPED_TRACE(name);
+    const fs::path dir = kModels / name;
+    const OnnxModel model = load_onnx((dir / "model.onnx").string());
+    std::vector<Tensor> values;
+    std::vector<Feed> feeds;
+    std::vector<Expr> wrt = model.graph->parameters();
+    for (std::size_t k = 0; k < model.inputs.size(); ++k) {
+      values.push_back(load_npy((dir / ("input." + model.inputs[k].name() + ".npy")).string(),
+                                DType::f64, DType::f64));
+      if (!model.index_inputs[k]) wrt.push_back(model.inputs[k]);
+    }
+    for (std::size_t k = 0; k < values.size(); ++k) feeds.push_back({model.inputs[k], values[k]});
+    const GradcheckResult result = gradcheck(model.outputs[0], wrt, feeds);
+    EXPECT_TRUE(result.ok) << result.report();
+    EXPECT_GE(result.elements_checked, 50) << result.report();
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "no PyTorch models in " << kModels;
+}
+
 // An imported model trains like one built in dagprop: a loss on top of its output, backward, and
 // dagprop's optimizer updating the imported parameters in place.
 TEST(OnnxTorch, AnImportedModelFineTunesWithDagpropsOptimizer) {

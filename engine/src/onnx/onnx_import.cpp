@@ -599,13 +599,16 @@ bool fold_binary(Importer& im, char op) {
     if (out.is_integer()) {
       const std::int64_t x = a.int_at(ia), y = b.int_at(ib);
       std::int64_t r = 0;
-      if (op == '+') r = x + y;
-      if (op == '-') r = x - y;
-      if (op == '*') r = x * y;
+      bool overflow = false;
+      if (op == '+') overflow = __builtin_add_overflow(x, y, &r);
+      if (op == '-') overflow = __builtin_sub_overflow(x, y, &r);
+      if (op == '*') overflow = __builtin_mul_overflow(x, y, &r);
       if (op == '/') {
         if (y == 0) im.fail("divides by zero in shape arithmetic");
-        r = x / y;
+        overflow = x == std::numeric_limits<std::int64_t>::min() && y == -1;
+        if (!overflow) r = x / y;
       }
+      if (overflow) im.fail("overflows int64 in shape arithmetic");
       out.ints.push_back(r);
     } else {
       const double x = a.real_at(ia), y = b.real_at(ib);
@@ -636,7 +639,11 @@ void build_neg(Importer& im, const onnx::NodeProto&) {
   if (im.foldable(0)) {
     HostTensor t = im.known(0, "operand");
     for (auto& v : t.reals) v = -v;
-    for (auto& v : t.ints) v = -v;
+    for (auto& v : t.ints) {
+      if (v == std::numeric_limits<std::int64_t>::min())
+        im.fail("overflows int64 in shape arithmetic");
+      v = -v;
+    }
     im.set_known(0, std::move(t));
     return;
   }
@@ -762,6 +769,9 @@ std::vector<std::int64_t> axes_input_or_attribute(Importer& im, int input) {
 void build_unsqueeze(Importer& im, const onnx::NodeProto&) {
   auto dims = input_dims(im, 0);
   auto axes = im.known_ints(1, "axes");
+  if (dims.size() + axes.size() > static_cast<std::size_t>(Shape::kMaxRank)) {
+    im.fail("the result would have more than " + std::to_string(Shape::kMaxRank) + " axes");
+  }
   const int rank = static_cast<int>(dims.size() + axes.size());
   for (auto& a : axes) a = im.axis_of(a, rank);
   std::sort(axes.begin(), axes.end());
@@ -1075,7 +1085,7 @@ void build_slice(Importer& im, const onnx::NodeProto&) {
       const SliceRange& r = ranges[static_cast<std::size_t>(k)];
       const std::int64_t s = norm(r.start), e = std::max(norm(r.stop), s);
       first[static_cast<std::size_t>(k)] = s;
-      out_dims.push_back((e - s + r.step - 1) / r.step);
+      out_dims.push_back(e > s ? 1 + (e - s - 1) / r.step : 0);  // no overflow for any step
     }
     const auto in_strides = strides_of(shape_of(dims));
     onnx_io::checked_numel(out_dims, im.max_elements(), "the slice");
