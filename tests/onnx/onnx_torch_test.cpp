@@ -118,7 +118,7 @@ TEST(OnnxTorch, ImportedFloat64ModelsPassGradcheck) {
     for (std::size_t k = 0; k < values.size(); ++k) feeds.push_back({model.inputs[k], values[k]});
     const GradcheckResult result = gradcheck(model.outputs[0], wrt, feeds);
     EXPECT_TRUE(result.ok) << result.report();
-    EXPECT_GE(result.elements_checked, 50) << result.report();
+    EXPECT_GE(result.elements_checked, 30) << result.report();
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "no PyTorch models in " << kModels;
