@@ -6,6 +6,9 @@ include(CMakePackageConfigHelpers)
 
 set(DAGPROP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/dagprop)
 set(DAGPROP_COMPONENTS core tape nn io viz)
+if(TARGET dagprop_onnx)
+  list(APPEND DAGPROP_COMPONENTS onnx)
+endif()
 
 foreach(component IN LISTS DAGPROP_COMPONENTS)
   set(extra_file_sets "")

@@ -8,8 +8,9 @@ cmake_minimum_required(VERSION 3.25)
 # Headers of each layer above core, as they are included.
 set(tape_headers "dagprop/scalar_tape\\.hpp")
 set(nn_headers "dagprop/(nn|data)/")
-set(io_headers "dagprop/graph_io\\.hpp")
+set(io_headers "dagprop/(graph_io|npy)\\.hpp")
 set(viz_headers "dagprop/dot\\.hpp")
+set(onnx_headers "dagprop/onnx\\.hpp")
 set(umbrella_header "dagprop/dagprop\\.hpp")
 
 set(ops_headers "dagprop/(ops|op_docs)\\.hpp" "\"(op_helpers|vector_math)\\.hpp\"")
@@ -20,13 +21,15 @@ set(ops_headers "dagprop/(ops|op_docs)\\.hpp" "\"(op_helpers|vector_math)\\.hpp\
 # the ops in turn.
 file(GLOB engine_core_files ${SOURCE_DIR}/engine/src/*.cpp ${SOURCE_DIR}/engine/src/*.hpp
      ${SOURCE_DIR}/engine/include/dagprop/*.hpp)
-list(FILTER engine_core_files EXCLUDE REGEX "/(scalar_tape|graph_io|dot|dagprop)\\.hpp$")
+list(FILTER engine_core_files EXCLUDE REGEX "/(scalar_tape|graph_io|npy|dot|onnx|dagprop)\\.hpp$")
 file(GLOB ops_files ${SOURCE_DIR}/ops/src/* ${SOURCE_DIR}/ops/include/dagprop/*.hpp)
 set(core_files ${engine_core_files} ${ops_files})
 file(GLOB tape_files ${SOURCE_DIR}/engine/src/tape/* ${SOURCE_DIR}/engine/include/dagprop/scalar_tape.hpp)
 file(GLOB nn_files ${SOURCE_DIR}/engine/src/nn/* ${SOURCE_DIR}/engine/src/data/*
      ${SOURCE_DIR}/engine/include/dagprop/nn/* ${SOURCE_DIR}/engine/include/dagprop/data/*)
-file(GLOB io_files ${SOURCE_DIR}/engine/src/io/* ${SOURCE_DIR}/engine/include/dagprop/graph_io.hpp)
+file(GLOB io_files ${SOURCE_DIR}/engine/src/io/* ${SOURCE_DIR}/engine/include/dagprop/graph_io.hpp
+     ${SOURCE_DIR}/engine/include/dagprop/npy.hpp)
+file(GLOB onnx_files ${SOURCE_DIR}/engine/src/onnx/* ${SOURCE_DIR}/engine/include/dagprop/onnx.hpp)
 file(GLOB viz_files ${SOURCE_DIR}/engine/src/viz/* ${SOURCE_DIR}/engine/include/dagprop/dot.hpp)
 
 set(problems "")
@@ -52,10 +55,13 @@ forbid(tape "${tape_files}" ${nn_headers} ${io_headers} ${viz_headers} ${umbrell
 forbid(nn "${nn_files}" ${tape_headers} ${io_headers} ${viz_headers} ${umbrella_header})
 forbid(io "${io_files}" ${tape_headers} ${nn_headers} ${viz_headers} ${umbrella_header})
 forbid(viz "${viz_files}" ${tape_headers} ${nn_headers} ${io_headers} ${umbrella_header})
+forbid(onnx "${onnx_files}" ${tape_headers} ${nn_headers} ${io_headers} ${viz_headers}
+       ${umbrella_header})
+forbid(core "${core_files}" ${onnx_headers})
 # The engine core and the layers above it know no particular op but the core's own leaves
 # (LeafOp): an op's special behaviour (its operand names, its units' kind) is a property it
 # declares in its OpDef. Only ops/ names op codes.
-foreach(file IN LISTS engine_core_files viz_files io_files)
+foreach(file IN LISTS engine_core_files viz_files io_files onnx_files)
   file(STRINGS ${file} uses REGEX "OpCode::")
   if(uses)
     file(RELATIVE_PATH relative ${SOURCE_DIR} ${file})

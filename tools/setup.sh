@@ -14,6 +14,9 @@ packages=(
   libgtest-dev libgmock-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
   pybind11-dev python3-dev python3-numpy python3-pytest python3-hypothesis python3-torch
+  # dagprop::onnx (ONNX import and export) and its checker test; its PyTorch comparisons export
+  # their models with python3-torch at test time
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx
 )
 case "${1:-}" in
   --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;

@@ -13,6 +13,7 @@
 #include <dagprop/graph_io.hpp>
 
 #include "commands.hpp"
+#include "model_file.hpp"
 #include "options.hpp"
 
 namespace dagprop::cli {
@@ -21,7 +22,7 @@ namespace {
 struct DotSettings {
   std::string file, output, focus, rankdir = "auto";
   bool gradient_nodes = false, no_legend = false;
-  std::vector<std::string> collapse;
+  std::vector<std::string> collapse, inputs, dims;
   std::size_t top_k = 0, heatmaps = 0;
 };
 
@@ -85,9 +86,12 @@ void check_writable(const std::string& path) {
 }
 
 void draw(const DotSettings& settings) {
-  LoadedGraph loaded = load_graph(settings.file);
+  ModelFile model = load_model_file(settings.file, settings.dims);
+  if (!settings.inputs.empty()) run_with_inputs(model, settings.inputs);
+  LoadedGraph& loaded = model.loaded;
   DotOptions options;
-  options.snapshot = &loaded.snapshot;
+  // An ONNX model's values are the graph's own, from the run above.
+  options.snapshot = model.onnx ? nullptr : &loaded.snapshot;
   options.include_gradient_nodes = settings.gradient_nodes;
   options.collapse = settings.collapse;
   options.top_k = settings.top_k;
@@ -116,7 +120,16 @@ void add_dot_command(CLI::App& app) {
   auto settings = std::make_shared<DotSettings>();
   auto* dot = app.add_subcommand(
       "dot", "Draw a saved graph with its values and gradients (DOT, SVG, PNG or PDF)");
-  dot->add_option("FILE", settings->file, "Graph file written by dagprop::save_graph")->required();
+  dot->add_option("FILE", settings->file,
+                  "Graph file written by dagprop::save_graph, or an ONNX model (.onnx)")
+      ->required();
+  dot->add_option(
+      "--input", settings->inputs,
+      "NAME=FILE.npy (or FILE.npy for a model of one input): run an ONNX model on these "
+      "inputs, forward and backward (the gradient of the sum of its first output), and "
+      "draw the values and gradients");
+  dot->add_option("--dim", settings->dims,
+                  "NAME=N: the value of a symbolic dimension of an ONNX model's inputs");
   dot->add_option("-o,--output", settings->output,
                   "Picture file; its extension picks the format: .svg, .png, .pdf or .dot "
                   "(default: DOT on standard output)");

@@ -11,6 +11,7 @@
 #include <dagprop/parallelism.hpp>
 
 #include "commands.hpp"
+#include "model_file.hpp"
 
 namespace dagprop::cli {
 namespace {
@@ -119,16 +120,23 @@ void print_parallelism(Graph& graph, const std::vector<NodeId>& nodes, const cha
               analyze_parallelism(graph, outputs).to_string(graph).c_str());
 }
 
-void print_info(const std::string& file) {
-  const LoadedGraph loaded = load_graph(file);
+void print_info(const std::string& file, const std::vector<std::string>& dims) {
+  const ModelFile model = load_model_file(file, dims);
+  const LoadedGraph& loaded = model.loaded;
   Graph& graph = *loaded.graph;
-  std::printf("graph file: %s\n", file.c_str());
+  if (model.onnx) {
+    std::printf("%s: %s\n", file.c_str(), model.onnx_summary.c_str());
+  } else {
+    std::printf("graph file: %s\n", file.c_str());
+  }
   print_op_counts(graph);
   print_parameters(graph);
   print_inputs(graph);
   const auto [outputs, sinks] = print_outputs(graph);
-  std::printf("carried with the graph: %zu values, %zu gradients\n", loaded.snapshot.values.size(),
-              loaded.snapshot.gradients.size());
+  if (!model.onnx) {
+    std::printf("carried with the graph: %zu values, %zu gradients\n",
+                loaded.snapshot.values.size(), loaded.snapshot.gradients.size());
+  }
   if (graph.anomaly_node() != kNoNode)
     std::printf("anomaly node: %s\n", graph.describe(graph.anomaly_node()).c_str());
   // Work, span and critical path: how many threads the graph can use (analyze_parallelism).
@@ -141,10 +149,16 @@ void print_info(const std::string& file) {
 
 void add_info_command(CLI::App& app) {
   auto file = std::make_shared<std::string>();
+  auto dims = std::make_shared<std::vector<std::string>>();
   auto* info = app.add_subcommand(
-      "info", "Summarize a saved graph: nodes by op, parameters, inputs and outputs");
-  info->add_option("FILE", *file, "Graph file written by dagprop::save_graph")->required();
-  info->callback([file] { print_info(*file); });
+      "info",
+      "Summarize a saved graph or an ONNX model: nodes by op, parameters, inputs and outputs");
+  info->add_option("FILE", *file,
+                   "Graph file written by dagprop::save_graph, or an ONNX model (.onnx)")
+      ->required();
+  info->add_option("--dim", *dims,
+                   "NAME=N: the value of a symbolic dimension of an ONNX model's inputs");
+  info->callback([file, dims] { print_info(*file, *dims); });
 }
 
 }  // namespace dagprop::cli
