@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libopenblas-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist
   pybind11-dev python3-dev python3-numpy python3-pytest python3-hypothesis
+  # MPI training (dagprop::distributed, docs/distributed.md)
+  libopenmpi-dev openmpi-bin
 )
 case "${1:-}" in
   --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev python3-torch) ;;
