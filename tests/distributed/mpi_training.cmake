@@ -4,7 +4,8 @@
 #     rank of every job must have handed the same number of bytes to collectives;
 #   faults: a rank that dies, a rank with another seed, a dataset missing on one rank, a batch
 #     smaller than the rank count: every rank stops, in bounded time, with an error naming the rank
-#     and the cause, and no metric file is left looking complete.
+#     and the cause, and no metric file is left looking complete; and a run that diverges stops
+#     every rank at the same step.
 # -DDAGPROP=<the dagprop program> -DMPIEXEC=<mpirun> -DWORK=<a scratch folder> -DCASE=same_bits|faults
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -16,8 +17,8 @@ set(ENV{OMPI_MCA_btl_tcp_if_include} lo)
 set(ENV{OMPI_MCA_oob_tcp_if_include} lo)
 set(ENV{OMPI_MCA_rmaps_base_oversubscribe} 1)
 set(mpirun ${MPIEXEC} --oversubscribe --bind-to none)
-set(common train --data moons --samples 600 --activation tanh --optimizer adam --eval-batch 70
-           --no-plots)
+set(data train --data moons --samples 600 --eval-batch 70 --no-plots)
+set(common ${data} --activation tanh --optimizer adam)
 set(run ${common} --hidden 16,8 --epochs 2 --batch 48 --shards 12 --seed 5)
 
 # Runs a command; fails unless it exits with `expected` ("0", or "nonzero") within `limit` seconds.
@@ -118,7 +119,12 @@ elseif(CASE STREQUAL "faults")
   run_job(nonzero 60 ${mpirun} -np 3 ${DAGPROP} ${common} --hidden 16,8 --batch 2 --shards 2
           --out ${WORK}/small)
   expect_match("${output}" "a batch of 2 in 2 shards cannot feed 3 ranks" "a batch below the ranks")
-  foreach(folder seed model csv small)
+  # Divergence: every rank sees the same gradients, so every rank stops at the same step, alike.
+  run_job(nonzero 60 ${mpirun} -np 2 ${DAGPROP} ${data} --hidden 16,8 --batch 8 --shards 2
+          --activation relu --optimizer sgd --lr 1e30 --out ${WORK}/diverged)
+  expect_match("${output}" "training diverged: the gradient of 'layer1/W' holds a NaN or an infinity"
+               "a diverged run")
+  foreach(folder seed model csv small diverged)
     if(EXISTS ${WORK}/${folder}/metrics.json)
       message(FATAL_ERROR "a job refused at the start left ${folder}/metrics.json")
     endif()

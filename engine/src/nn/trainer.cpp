@@ -326,11 +326,14 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
         correct = count_correct(logits_.value(), batches.labels());
       }
       if (!std::isfinite(loss)) {
-        throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
-                    std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) +
-                    " (activation " + o.activation + ", optimizer " + o.optimizer +
-                    ", learning rate " + std::to_string(record.learning_rate) +
-                    "); lower the learning rate");
+        const std::string message =
+            "training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+            std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) + " (activation " +
+            o.activation + ", optimizer " + o.optimizer + ", learning rate " +
+            std::to_string(record.learning_rate) + "); lower the learning rate";
+        // Sharded, every rank holds the same loss and stops here alike.
+        if (shards_) throw CollectiveError(message);
+        throw Error(message);
       }
       p.loss_sum += loss;
       p.correct += correct;
