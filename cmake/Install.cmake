@@ -22,6 +22,15 @@ foreach(component IN LISTS DAGPROP_COMPONENTS)
           FILE_SET HEADERS ${extra_file_sets})
   install(EXPORT dagprop-${component}-targets NAMESPACE dagprop:: DESTINATION ${DAGPROP_CMAKE_DIR})
 endforeach()
+# dagprop::distributed (MPI), where it is built: its library, which the installed dagprop command
+# links, and its header; not a package component yet (docs/distributed.md).
+if(TARGET dagprop_distributed)
+  install(TARGETS dagprop_distributed
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+          FILE_SET HEADERS)
+endif()
 # The umbrella target is made by the package itself (from the components found); its header:
 install(FILES ${DAGPROP_INCLUDE}/dagprop/dagprop.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/dagprop)
 

@@ -12,6 +12,8 @@ set(io_headers "dagprop/(graph_io|npy)\\.hpp")
 set(viz_headers "dagprop/dot\\.hpp")
 set(onnx_headers "dagprop/onnx\\.hpp")
 set(umbrella_header "dagprop/dagprop\\.hpp")
+# dagprop::distributed (above nn) and MPI itself: only engine/src/distributed includes them.
+set(distributed_headers "dagprop/distributed/" "<mpi\\.h>")
 
 set(ops_headers "dagprop/(ops|op_docs)\\.hpp" "\"(op_helpers|vector_math)\\.hpp\"")
 
@@ -50,9 +52,10 @@ endfunction()
 
 forbid("core: engine" "${engine_core_files}" ${ops_headers})
 forbid(core "${core_files}" ${tape_headers} ${nn_headers} ${io_headers} ${viz_headers}
-       ${umbrella_header})
+       ${umbrella_header} ${distributed_headers})
 forbid(tape "${tape_files}" ${nn_headers} ${io_headers} ${viz_headers} ${umbrella_header})
-forbid(nn "${nn_files}" ${tape_headers} ${io_headers} ${viz_headers} ${umbrella_header})
+forbid(nn "${nn_files}" ${tape_headers} ${io_headers} ${viz_headers} ${umbrella_header}
+       ${distributed_headers})
 forbid(io "${io_files}" ${tape_headers} ${nn_headers} ${viz_headers} ${umbrella_header})
 forbid(viz "${viz_files}" ${tape_headers} ${nn_headers} ${io_headers} ${umbrella_header})
 forbid(onnx "${onnx_files}" ${tape_headers} ${nn_headers} ${io_headers} ${viz_headers}

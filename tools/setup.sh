@@ -17,6 +17,8 @@ packages=(
   # dagprop::onnx (ONNX import and export) and its checker test; its PyTorch comparisons export
   # their models with python3-torch at test time
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx
+  # MPI training (dagprop::distributed, docs/distributed.md)
+  libopenmpi-dev openmpi-bin
 )
 case "${1:-}" in
   --peers) packages+=(libtorch-dev libadolc-dev libdnnl-dev) ;;

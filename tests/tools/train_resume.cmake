@@ -18,11 +18,7 @@ function(dagprop expected_status)
   set(output "${out}${err}" PARENT_SCOPE)
 endfunction()
 
-function(expect_match text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "${what}: '${regex}' not found in:\n${text}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../support/expect_match.cmake)
 
 function(expect_same_files folder)
   foreach(file metrics.csv metrics.json model.json)

@@ -10,8 +10,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,7 @@
 #include "experiment.hpp"
 #include "gnuplot.hpp"
 #include "options.hpp"
+#include "process_group.hpp"
 #include "progress.hpp"
 
 namespace dagprop::cli {
@@ -82,7 +85,8 @@ Json settings_json(const TrainCommand& c) {
             {"epochs", t.epochs},
             {"batch", t.batch_size},
             {"eval_batch", t.eval_batch_size},
-            {"seed", t.seed}}},
+            {"seed", t.seed},
+            {"shards", t.shards}}},
           {"no_plots", c.no_plots},
           {"checkpoint_every", c.checkpoint_every}};
 }
@@ -179,6 +183,8 @@ TrainCommand command_from_settings(const std::string& text, const std::string& s
   t.batch_size = training.get<std::int64_t>("batch");
   t.eval_batch_size = training.get<std::int64_t>("eval_batch");
   t.seed = training.get<std::uint64_t>("seed");
+  // Runs written before --shards existed have none: they trained whole batches.
+  t.shards = training.has("shards") ? training.get<std::int64_t>("shards") : 0;
   c.no_plots = r.get<bool>("no_plots");
   c.checkpoint_every = r.get<std::int64_t>("checkpoint_every");
   if (d.samples < 2 || !(d.test_fraction > 0.0 && d.test_fraction < 1.0) ||
@@ -235,6 +241,30 @@ Json config_json(const TrainCommand& c, const LoadedData& d) {
           {"data_seed", c.data.data_seed}};
 }
 
+// Sharded runs say so in metrics.json (any number of ranks writes the same); others as before.
+Json config_json_of_run(const TrainCommand& c, const LoadedData& d) {
+  Json config = config_json(c, d);
+  if (c.training.shards > 0) config["shards"] = c.training.shards;
+  return config;
+}
+
+// What must be equal on every rank of a job: the command's settings, the data's description and a
+// sample of its bytes, the layer sizes and the dtype (nn::agree_to_start compares fingerprints).
+std::string rank_configuration(const TrainCommand& c, const LoadedData& d) {
+  std::string text = settings_json(c).dump() + "\n" + d.description + "\n" +
+                     layer_sizes(d, c.training) + "\nf32\n";
+  for (const data::Dataset* set : {&d.train, &d.test}) {
+    const TensorView features = set->features.view();
+    const std::int64_t n = features.numel();
+    const float* values = features.data<float>();
+    // Every 997th value and the last: a different file or standardization shows, in little time.
+    for (std::int64_t i = 0; i < n; i += 997) text += std::to_string(values[i]) + ",";
+    if (n > 0) text += std::to_string(values[n - 1]);
+    text += "\n";
+  }
+  return text;
+}
+
 // Everything here is a function of the options and the data: two runs with the same seed write
 // the same bytes. Wall-clock times go to run.json and timing.csv instead.
 void write_metrics(const std::filesystem::path& out, const TrainCommand& c, const LoadedData& d,
@@ -262,7 +292,7 @@ void write_metrics(const std::filesystem::path& out, const TrainCommand& c, cons
     row["test_accuracy"] = e.test.accuracy;
     epochs.push_back(row);
   }
-  Json metrics = {{"config", config_json(c, d)}, {"complete", stopped_at == nullptr}};
+  Json metrics = {{"config", config_json_of_run(c, d)}, {"complete", stopped_at == nullptr}};
   if (stopped_at != nullptr) {
     // Interrupted: the epochs finished so far, and where the checkpoint stands.
     metrics["stopped_at"] = {{"epoch", stopped_at->epoch + 1},
@@ -350,6 +380,27 @@ SavedModel save_trained_graph(nn::Trainer& trainer, const std::filesystem::path&
   return saved;
 }
 
+// communication.json, under mpirun: what each rank gave to collectives during fit(), in all and per
+// step (gathered to rank 0, which writes it). The per-step figure is the bound docs/distributed.md
+// states: 8 bytes per gradient element, 4 per parameter tensor, 16 per shard, 4 for the stop flag.
+void write_communication(const std::filesystem::path& out, nn::Collective& group,
+                         std::int64_t payload_at_start, nn::Trainer& trainer, std::int64_t steps) {
+  std::vector<std::int64_t> bytes(static_cast<std::size_t>(group.size()), 0);
+  bytes[static_cast<std::size_t>(group.rank())] = group.payload_bytes() - payload_at_start;
+  group.sum_in_place(bytes);
+  if (group.rank() != 0) return;
+  std::int64_t elements = 0;
+  for (const Expr& p : trainer.parameters()) elements += p.shape().numel();
+  const Json report = {{"ranks", group.size()},
+                       {"gradient_elements", elements},
+                       {"parameter_tensors", trainer.parameters().size()},
+                       {"steps", steps},
+                       {"payload_bytes_per_rank", bytes}};
+  std::ofstream file(out / "communication.json");
+  file << report.dump(2) << '\n';
+  if (!file) throw Error("cannot write " + (out / "communication.json").string());
+}
+
 // Where --resume finds its run: the folder's checkpoint, and the command it was written by.
 TrainCommand resumed_command(const std::string& folder, nn::Checkpoint& checkpoint) {
   const std::string path = (std::filesystem::path(folder) / kCheckpointFile).string();
@@ -365,24 +416,68 @@ TrainCommand resumed_command(const std::string& folder, nn::Checkpoint& checkpoi
   return c;
 }
 
-void run_train(const TrainCommand& typed) {
+// Everything a rank needs before training; under mpirun every rank builds it, and a rank that
+// cannot (a missing dataset, a refused option) tells the others at the start-up check.
+struct PreparedRun {
+  TrainCommand command;
   nn::Checkpoint resumed;
+  LoadedData data;
+  std::filesystem::path out;
+  std::unique_ptr<nn::Trainer> trainer;
+};
+
+void prepare_run(const TrainCommand& typed, PreparedRun& run, nn::Collective& group) {
   const bool resuming = !typed.resume.empty();
-  const TrainCommand c = resuming ? resumed_command(typed.resume, resumed) : typed;
-  const LoadedData d = load_data(c.data);
-  const std::filesystem::path out = prepare_output_folder(c.out);
+  run.command = resuming ? resumed_command(typed.resume, run.resumed) : typed;
+  const TrainCommand& c = run.command;
+  run.data = load_data(c.data);
+  const LoadedData& d = run.data;
+  run.out = c.out;
+  // Rank 0 writes every file.
+  if (group.rank() == 0) run.out = prepare_output_folder(c.out);
+  run.trainer = std::make_unique<nn::Trainer>(d.train, d.test, c.training,
+                                              d.validation ? &*d.validation : nullptr, &group);
+  if (resuming) run.trainer->restore(run.resumed);
+}
+
+void run_train(const TrainCommand& typed) {
+  nn::Collective& group = process_group();
+  const bool writer = group.rank() == 0;
+  PreparedRun run;
+  if (group.size() == 1) {
+    prepare_run(typed, run, group);
+  } else {
+    std::string failure, configuration;
+    try {
+      prepare_run(typed, run, group);
+      configuration = rank_configuration(run.command, run.data);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    nn::agree_to_start(group, failure, configuration);
+  }
+  const TrainCommand& c = run.command;
+  const LoadedData& d = run.data;
+  const std::filesystem::path& out = run.out;
+  nn::Trainer& trainer = *run.trainer;
+  const bool resuming = !typed.resume.empty();
   const std::string checkpoint_path = (out / kCheckpointFile).string();
-  std::printf("%s\nmodel %s, %s, %s lr %g, batch %lld, %d epochs, seed %llu\n",
-              d.description.c_str(), layer_sizes(d, c.training).c_str(),
-              c.training.activation.c_str(), c.training.optimizer.c_str(),
-              c.training.optimizer_settings.learning_rate,
-              static_cast<long long>(c.training.batch_size), c.training.epochs,
-              static_cast<unsigned long long>(c.training.seed));
-  nn::Trainer trainer(d.train, d.test, c.training, d.validation ? &*d.validation : nullptr);
-  if (resuming) {
-    trainer.restore(resumed);
-    std::printf("resuming from %s at epoch %d, step %lld\n", checkpoint_path.c_str(),
-                resumed.epoch + 1, static_cast<long long>(resumed.step));
+  if (writer) {
+    std::printf("%s\nmodel %s, %s, %s lr %g, batch %lld, %d epochs, seed %llu\n",
+                d.description.c_str(), layer_sizes(d, c.training).c_str(),
+                c.training.activation.c_str(), c.training.optimizer.c_str(),
+                c.training.optimizer_settings.learning_rate,
+                static_cast<long long>(c.training.batch_size), c.training.epochs,
+                static_cast<unsigned long long>(c.training.seed));
+    if (group.size() > 1) {
+      std::printf("%d ranks, %lld shards of %lld examples per batch\n", group.size(),
+                  static_cast<long long>(c.training.shards),
+                  static_cast<long long>(c.training.batch_size / c.training.shards));
+    }
+    if (resuming) {
+      std::printf("resuming from %s at epoch %d, step %lld\n", checkpoint_path.c_str(),
+                  run.resumed.epoch + 1, static_cast<long long>(run.resumed.step));
+    }
   }
   const std::string settings = settings_json(c).dump();
   const std::int64_t signal_at = step_from_environment("DAGPROP_TEST_SIGNAL_AT_STEP");
@@ -393,21 +488,34 @@ void run_train(const TrainCommand& typed) {
   g_stop_signal = 0;
   install_stop_handlers();
   Progress progress("");
+  const std::int64_t payload_at_start = group.payload_bytes();
   const nn::TrainHistory history = trainer.fit(
       {.on_step =
            [&](const nn::StepReport& r) {
-             progress.on_step(r);
-             if (c.checkpoint_every > 0 && r.global_step % c.checkpoint_every == 0)
+             if (writer) progress.on_step(r);
+             if (writer && c.checkpoint_every > 0 && r.global_step % c.checkpoint_every == 0)
                nn::save_checkpoint(trainer.checkpoint(settings), checkpoint_path);
              if (r.global_step == crash_at) std::_Exit(137);
              if (r.global_step == signal_at) ::kill(::getpid(), test_signal);
            },
-       .on_epoch = [&](const nn::EpochRecord& e) { progress.on_epoch(e, c.training.epochs); },
+       .on_epoch =
+           [&](const nn::EpochRecord& e) {
+             if (writer) progress.on_epoch(e, c.training.epochs);
+           },
        .stop_requested = [] { return g_stop_signal != 0; }});
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  if (group.size() > 1) {
+    // Steps this fit() took: from where it started (0, or the checkpoint's) to where it stands.
+    const std::int64_t per_epoch = d.train.size() / c.training.batch_size;
+    const std::int64_t at_start = resuming ? run.resumed.global_step : 0;
+    std::int64_t taken = static_cast<std::int64_t>(history.epochs.size()) * per_epoch - at_start;
+    if (!history.complete) taken = trainer.checkpoint("").global_step - at_start;
+    write_communication(out, group, payload_at_start, trainer, taken);
+  }
   if (!history.complete) {
     const nn::Checkpoint checkpoint = trainer.checkpoint(settings);
+    if (!writer) throw ExitRequest{128 + g_stop_signal};
     nn::save_checkpoint(checkpoint, checkpoint_path);
     write_metrics(out, c, d, history, &checkpoint);
     const int signal = g_stop_signal;
@@ -419,6 +527,7 @@ void run_train(const TrainCommand& typed) {
     std::fflush(stdout);
     throw ExitRequest{128 + signal};
   }
+  if (!writer) return;
   write_metrics(out, c, d, history);
   const std::int64_t trained_per_epoch =
       d.train.size() / c.training.batch_size * c.training.batch_size;
@@ -462,6 +571,13 @@ void add_train_command(CLI::App& app) {
           return std::string(e.what());
         }
       });
+  train
+      ->add_option("--shards", command->training.shards,
+                   "Cut each batch into this many equal shards whose gradients are summed exactly: "
+                   "the same bits on any number of processes (mpirun -np N, N <= shards; "
+                   "docs/distributed.md); 0: whole batches")
+      ->capture_default_str()
+      ->check(whole_number_from_to(0, std::int64_t{1} << 20));
   train->add_option("--out", command->out, "Output folder")->capture_default_str();
   train->add_flag("--no-plots", command->no_plots, "Skip the gnuplot curves");
   train

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <dagprop/error.hpp>
@@ -10,6 +11,7 @@
 #include "commands.hpp"
 #include "experiment.hpp"
 #include "options.hpp"
+#include "process_group.hpp"
 
 namespace {
 
@@ -66,6 +68,17 @@ int main(int argc, char** argv) {
                  command_names(app).c_str());
     return 2;
   }
+  // Under mpirun: MPI from here to the end of main. An error every rank raised alike
+  // (nn::CollectiveError) ends each rank normally, rank 0 saying why; any other error under MPI
+  // ends the whole job, so no rank waits for one that is gone.
+  std::unique_ptr<dagprop::cli::ProcessGroupScope> group;
+  try {
+    group = std::make_unique<dagprop::cli::ProcessGroupScope>(argc, argv);
+  } catch (const dagprop::Error& e) {
+    std::fprintf(stderr, "dagprop: %s\n", e.what());
+    return 1;
+  }
+  const std::string rank = dagprop::cli::rank_prefix();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ValidationError& e) {
@@ -77,13 +90,21 @@ int main(int argc, char** argv) {
   } catch (const dagprop::cli::ExitRequest& request) {
     std::fflush(stdout);
     return request.status;
+  } catch (const dagprop::nn::CollectiveError& e) {
+    std::fflush(stdout);
+    if (dagprop::cli::process_group().rank() == 0) std::fprintf(stderr, "dagprop: %s\n", e.what());
+    return 1;
   } catch (const dagprop::Error& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "dagprop: %s\n", e.what());
+    std::fprintf(stderr, "dagprop: %s%s\n", rank.c_str(), e.what());
+    std::fflush(stderr);
+    dagprop::cli::abort_process_group(1);
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "dagprop: unexpected error: %s\n", e.what());
+    std::fprintf(stderr, "dagprop: %sunexpected error: %s\n", rank.c_str(), e.what());
+    std::fflush(stderr);
+    dagprop::cli::abort_process_group(1);
     return 1;
   }
   return check_standard_output();

@@ -18,6 +18,8 @@
 #include <dagprop/graph_io.hpp>
 #include <dagprop/kernel_loops.hpp>
 #include <dagprop/nn/activation.hpp>
+#include <dagprop/nn/collective.hpp>
+#include <dagprop/nn/fixed_point_sum.hpp>
 #include <dagprop/nn/init.hpp>
 #include <dagprop/nn/layers.hpp>
 #include <dagprop/nn/metrics.hpp>

@@ -1,14 +1,20 @@
 // The training loop. Per step: one backward() (the loss, the logits and every gradient come from
 // one cached plan), the accuracy from the logits that run left behind, one optimizer step in place.
+// Sharded (TrainOptions::shards): one backward() per shard of this rank, the shards' gradients
+// summed exactly over the group (fixed_point_sum.hpp), then the same optimizer step on every rank.
 #include <dagprop/nn/trainer.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <span>
+#include <tuple>
+#include <vector>
 
 #include <dagprop/data/batches.hpp>
 #include <dagprop/error.hpp>
+#include <dagprop/nn/fixed_point_sum.hpp>
 #include <dagprop/nn/metrics.hpp>
 #include <dagprop/ops.hpp>
 #include <dagprop/random.hpp>
@@ -34,9 +40,42 @@ void check_options(const TrainOptions& o, const data::Dataset& train) {
   if (o.eval_batch_size < 1) {
     fail("eval_batch_size = " + std::to_string(o.eval_batch_size) + "; use at least 1");
   }
+  if (o.shards < 0 || o.shards > o.batch_size || (o.shards > 0 && o.batch_size % o.shards != 0)) {
+    fail(std::to_string(o.shards) + " shards of a batch of " + std::to_string(o.batch_size) +
+         "; the shards must divide the batch into equal parts (0: no shards)");
+  }
+}
+
+void check_group(const TrainOptions& o, const Collective& group) {
+  if (group.size() == 1) return;
+  if (o.shards == 0) {
+    throw Error("training options: training on " + std::to_string(group.size()) +
+                " ranks needs shards (TrainOptions::shards, --shards): give a number of shards "
+                "that divides the batch, at least the number of ranks");
+  }
+  if (o.shards < group.size()) {
+    throw Error("training options: a batch of " + std::to_string(o.batch_size) + " in " +
+                std::to_string(o.shards) + " shards cannot feed " + std::to_string(group.size()) +
+                " ranks (each rank trains on whole shards); run at most " +
+                std::to_string(o.shards) + " ranks or give more shards");
+  }
 }
 
 }  // namespace
+
+struct Trainer::Shards {
+  std::int64_t count = 0, rows = 0;
+  std::int64_t first = 0, last = 0;  // this rank's shards
+  int fraction_bits = 0;
+  Tensor features, labels;                     // one shard's rows
+  std::vector<Expr> parameters;                // in the order of their gradients below
+  std::vector<std::vector<Tensor>> gradients;  // [this rank's shard][parameter]
+  std::vector<std::int32_t> exponents;         // per parameter
+  std::vector<std::int64_t> sums;              // every parameter's, one after the other
+  std::vector<std::size_t> offsets;            // where each parameter's sums start
+  std::vector<double> losses;                  // per shard of the batch
+  std::vector<std::int64_t> correct;
+};
 
 struct Trainer::EvalHead {
   std::int64_t rows = 0;
@@ -46,12 +85,17 @@ struct Trainer::EvalHead {
 };
 
 Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const TrainOptions& options,
-                 const data::Dataset* validation)
-    : train_(&train), test_(&test), validation_(validation), options_(options) {
+                 const data::Dataset* validation, Collective* group)
+    : train_(&train),
+      test_(&test),
+      validation_(validation),
+      options_(options),
+      group_(group != nullptr ? group : &single_process_) {
   data::check_dataset(train);
   data::check_dataset(test);
   if (validation != nullptr) data::check_dataset(*validation);
   check_options(options, train);
+  check_group(options, *group_);
   for (const data::Dataset* d : {&test, validation}) {
     if (d != nullptr && !d->example_shape.empty() && !train.example_shape.empty() &&
         d->example_shape != train.example_shape) {
@@ -97,16 +141,51 @@ Trainer::Trainer(const data::Dataset& train, const data::Dataset& test, const Tr
     }
   }
 
-  x_ = graph_.input("x", Shape{options.batch_size, train.num_features()}, DType::f32);
-  labels_ = graph_.labels("labels", options.batch_size, classes, DType::f32);
+  if (options.shards > 0 && sequential_ &&
+      (!sequential_->state().empty() || !sequential_->batch_statistics().empty())) {
+    throw Error("training options: the model '" + options.model +
+                "' has layers with state (batchnorm, dropout), whose statistics and masks would "
+                "differ between shards; sharded training takes models without them for now");
+  }
+  const std::int64_t rows =
+      options.shards > 0 ? options.batch_size / options.shards : options.batch_size;
+  x_ = graph_.input("x", Shape{rows, train.num_features()}, DType::f32);
+  labels_ = graph_.labels("labels", rows, classes, DType::f32);
   logits_ = apply_model(x_, Mode::train);
   loss_ = graph_.set_name(cross_entropy(logits_, labels_), "loss");
 
   for (const data::Dataset* d : {&test, validation}) {
     if (d == nullptr || d->size() == 0) continue;
-    const std::int64_t rows = std::min(options.eval_batch_size, d->size());
-    eval_head(rows);
-    if (d->size() % rows != 0) eval_head(d->size() % rows);
+    const std::int64_t eval_rows = std::min(options.eval_batch_size, d->size());
+    eval_head(eval_rows);
+    if (d->size() % eval_rows != 0) eval_head(d->size() % eval_rows);
+  }
+
+  if (options.shards > 0) {
+    shards_ = std::make_unique<Shards>();
+    Shards& s = *shards_;
+    s.count = options.shards;
+    s.rows = rows;
+    s.first = split_point(s.count, group_->size(), group_->rank());
+    s.last = split_point(s.count, group_->size(), group_->rank() + 1);
+    s.fraction_bits = fixed_point_fraction_bits(s.count);
+    s.features = Tensor(Shape{rows, train.num_features()}, DType::f32);
+    s.labels = Tensor(Shape{rows}, DType::f32);
+    s.parameters = parameters();
+    for (std::int64_t k = s.first; k < s.last; ++k) {
+      std::vector<Tensor> per_parameter;
+      for (const Expr& p : s.parameters) per_parameter.emplace_back(p.shape(), p.dtype());
+      s.gradients.push_back(std::move(per_parameter));
+    }
+    std::size_t total = 0;
+    for (const Expr& p : s.parameters) {
+      s.offsets.push_back(total);
+      total += static_cast<std::size_t>(p.shape().numel());
+    }
+    s.sums.resize(total);
+    s.exponents.resize(s.parameters.size());
+    s.losses.resize(static_cast<std::size_t>(s.count));
+    s.correct.resize(static_cast<std::size_t>(s.count));
   }
 }
 
@@ -162,14 +241,29 @@ Evaluation Trainer::evaluate(const data::Dataset& dataset) {
   const std::int64_t n = dataset.size();
   if (n == 0) return {};
   const std::int64_t rows = std::min(options_.eval_batch_size, n);
-  double loss_sum = 0.0;
-  std::int64_t correct = 0;
-  for (std::int64_t first = 0; first < n; first += rows) {
+  // Each batch's loss and count are computed by one rank, wherever it runs, and summed here in
+  // batch order: the bits of a single process's loop.
+  const std::int64_t count = (n + rows - 1) / rows;
+  std::vector<double> losses(static_cast<std::size_t>(count), 0.0);
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(count), 0);
+  const std::int64_t mine_end = split_point(count, group_->size(), group_->rank() + 1);
+  for (std::int64_t b = split_point(count, group_->size(), group_->rank()); b < mine_end; ++b) {
+    const std::int64_t first = b * rows;
     EvalHead& head = eval_head(std::min(rows, n - first));
     data::copy_rows(dataset, first, head.rows, head.features, head.labels);
     head.function.run({{head.x, head.features}, {head.y, head.labels}});
-    loss_sum += head.function.value(head.loss).item() * static_cast<double>(head.rows);
-    correct += count_correct(head.function.value(head.logits), head.labels);
+    losses[static_cast<std::size_t>(b)] =
+        head.function.value(head.loss).item() * static_cast<double>(head.rows);
+    counts[static_cast<std::size_t>(b)] =
+        count_correct(head.function.value(head.logits), head.labels);
+  }
+  group_->combine_disjoint(losses);
+  group_->sum_in_place(counts);
+  double loss_sum = 0.0;
+  std::int64_t correct = 0;
+  for (std::size_t b = 0; b < losses.size(); ++b) {
+    loss_sum += losses[b];
+    correct += counts[b];
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
@@ -201,6 +295,7 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   const LrSchedule schedule = this->schedule();
   const std::vector<Feed> feeds{{x_, batches.features()}, {labels_, batches.labels()}};
 
+  broadcast_state();
   Position& p = position_;
   TrainHistory& history = p.history;
   history.complete = false;
@@ -221,17 +316,27 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
     // Resuming mid-epoch: the batches already trained on are passed over, not drawn again.
     batches.skip(p.step);
     while (batches.next()) {
-      graph_.backward(loss_, feeds, keep_logits);
-      const double loss = loss_.item();
+      double loss = 0.0;
+      std::int64_t correct = 0;
+      if (shards_) {
+        std::tie(loss, correct) = sharded_step(batches, keep_logits);
+      } else {
+        graph_.backward(loss_, feeds, keep_logits);
+        loss = loss_.item();
+        correct = count_correct(logits_.value(), batches.labels());
+      }
       if (!std::isfinite(loss)) {
-        throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
-                    std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) +
-                    " (activation " + o.activation + ", optimizer " + o.optimizer +
-                    ", learning rate " + std::to_string(record.learning_rate) +
-                    "); lower the learning rate");
+        const std::string message =
+            "training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+            std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) + " (activation " +
+            o.activation + ", optimizer " + o.optimizer + ", learning rate " +
+            std::to_string(record.learning_rate) + "); lower the learning rate";
+        // Sharded, every rank holds the same loss and stops here alike.
+        if (shards_) throw CollectiveError(message);
+        throw Error(message);
       }
       p.loss_sum += loss;
-      p.correct += count_correct(logits_.value(), batches.labels());
+      p.correct += correct;
       // Running statistics from this run's batch, and the next step's dropout masks.
       if (sequential_) sequential_->end_training_step();
       ++p.step;
@@ -247,7 +352,9 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
                            .mean_loss = p.loss_sum / static_cast<double>(p.step),
                            .loss = loss});
       }
-      if (callbacks.stop_requested && callbacks.stop_requested()) {
+      // Every rank stops at the same step, whichever was asked.
+      const bool stop = callbacks.stop_requested && callbacks.stop_requested();
+      if (group_->size() > 1 ? any_rank(*group_, stop) : stop) {
         history.seconds = seconds_since(fit_start);
         return history;
       }
@@ -267,6 +374,104 @@ TrainHistory Trainer::fit(const TrainCallbacks& callbacks) {
   history.complete = true;
   history.seconds = seconds_since(fit_start);
   return history;
+}
+
+std::pair<double, std::int64_t> Trainer::sharded_step(const data::MiniBatches& batches,
+                                                      const BackwardOptions& keep) {
+  Shards& s = *shards_;
+  const std::vector<Feed> feeds{{x_, s.features}, {labels_, s.labels}};
+  const std::int64_t width = train_->num_features();
+  const std::size_t row_bytes = static_cast<std::size_t>(width) * sizeof(float);
+  std::fill(s.losses.begin(), s.losses.end(), 0.0);
+  std::fill(s.correct.begin(), s.correct.end(), 0);
+  for (std::int64_t k = s.first; k < s.last; ++k) {
+    const std::int64_t row = k * s.rows;
+    std::memcpy(s.features.view().raw(),
+                static_cast<const std::byte*>(batches.features().view().raw()) +
+                    static_cast<std::size_t>(row) * row_bytes,
+                static_cast<std::size_t>(s.rows) * row_bytes);
+    std::memcpy(s.labels.view().raw(), batches.labels().data<float>() + row,
+                static_cast<std::size_t>(s.rows) * sizeof(float));
+    graph_.backward(loss_, feeds, keep);
+    s.losses[static_cast<std::size_t>(k)] = loss_.item();
+    s.correct[static_cast<std::size_t>(k)] = count_correct(logits_.value(), s.labels);
+    std::vector<Tensor>& stash = s.gradients[static_cast<std::size_t>(k - s.first)];
+    for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+      std::memcpy(stash[i].view().raw(), s.parameters[i].grad().raw(), stash[i].nbytes());
+    }
+  }
+  // The grid of each parameter's sum: the largest magnitude over every shard of every rank.
+  for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+    std::int32_t e = kAllZeroExponent;
+    for (const std::vector<Tensor>& stash : s.gradients) {
+      const TensorView g = stash[i].view();
+      e = std::max(
+          e, g.dtype() == DType::f32
+                 ? magnitude_exponent({g.data<float>(), static_cast<std::size_t>(g.numel())})
+                 : magnitude_exponent({g.data<double>(), static_cast<std::size_t>(g.numel())}));
+    }
+    s.exponents[i] = e;
+  }
+  group_->max_in_place(s.exponents);
+  for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+    if (s.exponents[i] == kNonFiniteExponent) {
+      throw CollectiveError(
+          "training diverged: the gradient of '" + graph_.full_name_of(s.parameters[i].id()) +
+          "' holds a NaN or an infinity at step " + std::to_string(position_.global_step + 1) +
+          "; lower the learning rate");
+    }
+  }
+  // Buckets of one parameter each, the last layer's first (the order backward finishes them).
+  std::fill(s.sums.begin(), s.sums.end(), 0);
+  for (std::size_t i = s.parameters.size(); i-- > 0;) {
+    const std::size_t n = static_cast<std::size_t>(s.parameters[i].shape().numel());
+    const std::span<std::int64_t> bucket(s.sums.data() + s.offsets[i], n);
+    for (const std::vector<Tensor>& stash : s.gradients) {
+      const TensorView g = stash[i].view();
+      if (g.dtype() == DType::f32) {
+        add_to_fixed_point({g.data<float>(), n}, s.exponents[i], s.fraction_bits, bucket);
+      } else {
+        add_to_fixed_point({g.data<double>(), n}, s.exponents[i], s.fraction_bits, bucket);
+      }
+    }
+    group_->sum_in_place(bucket);
+  }
+  // The mean over the shards (each shard's loss is the mean over its rows): the batch's mean.
+  const double shards = static_cast<double>(s.count);
+  for (std::size_t i = 0; i < s.parameters.size(); ++i) {
+    const std::size_t n = static_cast<std::size_t>(s.parameters[i].shape().numel());
+    const std::span<const std::int64_t> bucket(s.sums.data() + s.offsets[i], n);
+    const TensorView g = s.parameters[i].grad();
+    if (g.dtype() == DType::f32) {
+      fixed_point_to_values(bucket, s.exponents[i], s.fraction_bits, shards, {g.data<float>(), n});
+    } else {
+      fixed_point_to_values(bucket, s.exponents[i], s.fraction_bits, shards, {g.data<double>(), n});
+    }
+  }
+  group_->combine_disjoint(s.losses);
+  group_->sum_in_place(s.correct);
+  double loss_sum = 0.0;
+  std::int64_t correct = 0;
+  for (std::size_t k = 0; k < s.losses.size(); ++k) {
+    loss_sum += s.losses[k];
+    correct += s.correct[k];
+  }
+  return {loss_sum / shards, correct};
+}
+
+// Every rank starts from rank 0's parameters, model state and optimizer state (equal anyway for
+// ranks built from the same seed; a resumed rank 0's checkpoint reaches the others this way too).
+void Trainer::broadcast_state() {
+  if (group_->size() == 1 || state_broadcast_) return;
+  for (const Expr& tensor : checkpointed_tensors()) {
+    const TensorView v = tensor.value();
+    group_->broadcast({static_cast<std::byte*>(v.raw()), v.nbytes()}, 0);
+  }
+  for (const Optimizer::StateBuffer& buffer : optimizer().state_buffers()) {
+    group_->broadcast(
+        {static_cast<std::byte*>(buffer.tensor->view().raw()), buffer.tensor->nbytes()}, 0);
+  }
+  state_broadcast_ = true;
 }
 
 namespace {
@@ -427,7 +632,12 @@ std::pair<Tensor, Tensor> Trainer::last_training_batch() const {
   batches.start_epoch(epoch);
   batches.skip(step - 1);
   batches.next();
-  return {batches.features(), batches.labels()};
+  if (!shards_) return {batches.features(), batches.labels()};
+  const std::int64_t rows = shards_->rows, width = train_->num_features();
+  Tensor features(Shape{rows, width}, DType::f32), labels(Shape{rows}, DType::f32);
+  std::memcpy(features.view().raw(), batches.features().view().raw(), features.nbytes());
+  std::memcpy(labels.view().raw(), batches.labels().view().raw(), labels.nbytes());
+  return {features, labels};
 }
 
 }  // namespace dagprop::nn

@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include <dagprop/data/batches.hpp>
 #include <dagprop/data/dataset.hpp>
 #include <dagprop/export.hpp>
 #include <dagprop/graph.hpp>
 #include <dagprop/nn/checkpoint.hpp>
+#include <dagprop/nn/collective.hpp>
 #include <dagprop/nn/layers.hpp>
 #include <dagprop/nn/optim.hpp>
 #include <dagprop/nn/schedule.hpp>
@@ -43,6 +45,12 @@ struct TrainOptions {
   std::int64_t batch_size = 128;
   std::int64_t eval_batch_size = 1000;
   std::uint64_t seed = 1;
+  // Sharded training (docs/distributed.md): each batch is cut into this many equal shards, each
+  // shard's gradient is computed by the same graph, and the shards' gradients are summed exactly
+  // (nn/fixed_point_sum.hpp), so the result is the same bits on any number of ranks (a Collective
+  // of up to `shards` ranks, each taking a contiguous range of shards). 0: the whole batch in one
+  // graph, on one process.
+  std::int64_t shards = 0;
 };
 
 struct Evaluation {
@@ -88,9 +96,12 @@ struct TrainCallbacks {
 
 class Trainer {
  public:
-  // The datasets must outlive the trainer. `validation` may be null.
+  // The datasets must outlive the trainer. `validation` may be null. `group`, if given, is the
+  // group of ranks that train together (it must outlive the trainer; more than one rank needs
+  // TrainOptions::shards): every rank builds the same trainer, fit() starts from rank 0's
+  // parameters, and evaluation is split over the ranks; without one, the trainer is a group of one.
   Trainer(const data::Dataset& train, const data::Dataset& test, const TrainOptions& options,
-          const data::Dataset* validation = nullptr);
+          const data::Dataset* validation = nullptr, Collective* group = nullptr);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -108,9 +119,12 @@ class Trainer {
   // saying what differs; then the next fit() goes on from its position.
   void restore(const Checkpoint& checkpoint);
   // The last batch trained on (features [batch, d], labels [batch]), drawn again from the batch
-  // order: for a picture or a file of the trained model with that batch's gradients.
+  // order: for a picture or a file of the trained model with that batch's gradients. Sharded: the
+  // first shard of that batch (what loss() takes).
   std::pair<Tensor, Tensor> last_training_batch() const;
-  // Loss and accuracy over a whole dataset (test or validation), in order, every example counted.
+  // Loss and accuracy over a whole dataset (test or validation), in order, every example counted;
+  // in a group, each rank evaluates a contiguous range of the evaluation batches, and the sums are
+  // taken in batch order, to the bits of one rank's.
   Evaluation evaluate(const data::Dataset& dataset);
 
   Graph& graph() { return graph_; }
@@ -128,6 +142,7 @@ class Trainer {
 
  private:
   struct EvalHead;
+  struct Shards;
   // Where fit() stands: the epoch in progress and its running sums, and the finished epochs.
   struct Position {
     int epoch = 0;
@@ -141,6 +156,11 @@ class Trainer {
   LrSchedule schedule() const;
   std::uint64_t batch_seed() const;
   std::int64_t steps_per_epoch() const { return train_->size() / options_.batch_size; }
+  // One sharded step: this rank's shards' gradients, summed over the group into the parameters'
+  // gradients; returns the batch's mean loss and its correct predictions.
+  std::pair<double, std::int64_t> sharded_step(const data::MiniBatches& batches,
+                                               const BackwardOptions& keep);
+  void broadcast_state();
 
   const data::Dataset* train_;
   const data::Dataset* test_;
@@ -158,6 +178,10 @@ class Trainer {
   std::vector<std::unique_ptr<EvalHead>> eval_heads_;
   std::unique_ptr<Optimizer> optimizer_;  // made by the first fit(), checkpoint() or restore()
   Position position_;
+  SingleProcess single_process_;
+  Collective* group_;
+  std::unique_ptr<Shards> shards_;  // TrainOptions::shards > 0
+  bool state_broadcast_ = false;
 };
 
 }  // namespace dagprop::nn
