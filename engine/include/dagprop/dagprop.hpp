@@ -1,5 +1,7 @@
 // Everything a user program needs: graphs, the scalar tape, ops, autodiff and gradient checks,
-// snapshots, graph files, pictures, layers, optimizers, training and datasets (dagprop::dagprop).
+// snapshots, graph files and .npy arrays, pictures, layers, optimizers, training and datasets
+// (dagprop::dagprop). The optional components have headers of their own: <dagprop/onnx.hpp>
+// (dagprop::onnx) and <dagprop/distributed/mpi_collective.hpp> (dagprop::distributed).
 #pragma once
 
 #include <dagprop/autodiff.hpp>
@@ -27,6 +29,7 @@
 #include <dagprop/nn/schedule.hpp>
 #include <dagprop/nn/sequential.hpp>
 #include <dagprop/nn/trainer.hpp>
+#include <dagprop/npy.hpp>
 #include <dagprop/op_def.hpp>
 #include <dagprop/ops.hpp>
 #include <dagprop/parallelism.hpp>
